@@ -1,0 +1,65 @@
+//! Step 7: the thumbnail file. Only pixels go in — no EXIF, GPS, XMP, IPTC, comments or
+//! maker notes survive, because nothing is copied from the original. JPEG has no alpha, so
+//! transparent pixels are flattened onto white (as a page behind them would show).
+
+use crate::{Error, Layout, OutputFormat, Pixels, Result, Spec};
+
+pub fn encode(pixels: &Pixels, spec: &Spec) -> Result<Vec<u8>> {
+    match spec.format {
+        OutputFormat::Jpeg => encode_jpeg(pixels, spec.quality),
+        OutputFormat::Webp => encode_webp(pixels, spec.quality),
+    }
+}
+
+fn encode_jpeg(pixels: &Pixels, quality: u8) -> Result<Vec<u8>> {
+    let (width, height) = dimensions_within(pixels, 65_535, "JPEG")?;
+    let flattened;
+    let rgb = match pixels.layout {
+        Layout::Rgb => &pixels.data,
+        Layout::Rgba => {
+            flattened = flatten_on_white(&pixels.data);
+            &flattened
+        }
+    };
+    let mut out = Vec::with_capacity(rgb.len() / 8);
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+    encoder.set_optimized_huffman_tables(true);
+    encoder
+        .encode(rgb, width, height, jpeg_encoder::ColorType::Rgb)
+        .map_err(|e| Error::corrupt(format!("JPEG encoding failed: {e}")))?;
+    Ok(out)
+}
+
+fn encode_webp(pixels: &Pixels, quality: u8) -> Result<Vec<u8>> {
+    dimensions_within(pixels, 16_383, "WebP")?;
+    let encoder = match pixels.layout {
+        Layout::Rgb => webp::Encoder::from_rgb(&pixels.data, pixels.width, pixels.height),
+        Layout::Rgba => webp::Encoder::from_rgba(&pixels.data, pixels.width, pixels.height),
+    };
+    let encoded = encoder
+        .encode_simple(false, f32::from(quality))
+        .map_err(|e| Error::corrupt(format!("WebP encoding failed: {e:?}")))?;
+    Ok(encoded.to_vec())
+}
+
+fn dimensions_within(pixels: &Pixels, max: u32, format: &str) -> Result<(u16, u16)> {
+    if pixels.width > max || pixels.height > max {
+        return Err(Error::too_large(format!(
+            "a {}x{} thumbnail is over the {format} limit of {max} pixels a side",
+            pixels.width, pixels.height
+        )));
+    }
+    Ok((pixels.width as u16, pixels.height as u16))
+}
+
+/// Composites straight-alpha RGBA over white.
+fn flatten_on_white(rgba: &[u8]) -> Vec<u8> {
+    rgba.chunks_exact(4)
+        .flat_map(|p| {
+            let alpha = u32::from(p[3]);
+            let over = |c: u8| ((u32::from(c) * alpha + 255 * (255 - alpha) + 127) / 255) as u8;
+            [over(p[0]), over(p[1]), over(p[2])]
+        })
+        .collect()
+}

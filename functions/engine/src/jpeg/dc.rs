@@ -1,0 +1,563 @@
+//! The DC-only JPEG decoder: the 1/8-scale image of a JPEG, one pixel per 8×8 block.
+//!
+//! A block's DC coefficient is its average, so a picture made of DC values alone is exactly
+//! what a full decode followed by an 8×8 box filter gives — the shrink-on-load libjpeg does at
+//! scale 1/8, without its cost. Sequential scans still have to be walked to find each next DC
+//! code, but AC codes are skipped without being decoded to values; progressive AC scans —
+//! most of a progressive file — are not read at all, and no full-size coefficient buffer is
+//! allocated, which keeps a 100 MP photo within a few megabytes.
+
+use super::huffman::{next_segment_marker, BitReader, HuffmanTable};
+use super::{parse_frame, read_segment, ColourModel, Frame, Header};
+use crate::decode::Samples;
+use crate::{Error, Result};
+
+/// The 1/8-scale image: `ceil(width / 8) × ceil(height / 8)`.
+pub struct DcImage {
+    pub width: u32,
+    pub height: u32,
+    pub samples: Samples,
+}
+
+/// Memory the decoder will allocate for a frame: the DC grid (i16) and the 8-bit planes.
+pub fn memory_estimate(frame: &Frame) -> u64 {
+    let layout = BlockLayout::new(frame);
+    let blocks: u64 = layout
+        .grids
+        .iter()
+        .map(|g| g.stride as u64 * g.rows as u64)
+        .sum();
+    let out = u64::from(frame.width).div_ceil(8) * u64::from(frame.height).div_ceil(8);
+    blocks * 2 + blocks + out * (frame.components.len() as u64 + 4)
+}
+
+/// The block geometry of a frame.
+struct BlockLayout {
+    h_max: u32,
+    v_max: u32,
+    mcus_x: u32,
+    mcus_y: u32,
+    grids: Vec<GridShape>,
+}
+
+#[derive(Clone, Copy)]
+struct GridShape {
+    h: u32,
+    v: u32,
+    /// Blocks per row in the MCU-padded grid.
+    stride: u32,
+    rows: u32,
+    /// Blocks actually covering the component (what a non-interleaved scan codes).
+    used_x: u32,
+    used_y: u32,
+}
+
+impl BlockLayout {
+    fn new(frame: &Frame) -> Self {
+        let h_max = frame
+            .components
+            .iter()
+            .map(|c| u32::from(c.h))
+            .max()
+            .unwrap_or(1);
+        let v_max = frame
+            .components
+            .iter()
+            .map(|c| u32::from(c.v))
+            .max()
+            .unwrap_or(1);
+        let (width, height) = (u32::from(frame.width), u32::from(frame.height));
+        let mcus_x = width.div_ceil(8 * h_max);
+        let mcus_y = height.div_ceil(8 * v_max);
+        let grids = frame
+            .components
+            .iter()
+            .map(|c| {
+                let (h, v) = (u32::from(c.h), u32::from(c.v));
+                GridShape {
+                    h,
+                    v,
+                    stride: mcus_x * h,
+                    rows: mcus_y * v,
+                    used_x: (width * h).div_ceil(h_max).div_ceil(8),
+                    used_y: (height * v).div_ceil(v_max).div_ceil(8),
+                }
+            })
+            .collect();
+        BlockLayout {
+            h_max,
+            v_max,
+            mcus_x,
+            mcus_y,
+            grids,
+        }
+    }
+}
+
+/// One component's DC coefficients and decoding state.
+struct ComponentState {
+    shape: GridShape,
+    dc: Vec<i16>,
+    /// The DC quantiser, latched at the component's first scan (as libjpeg does).
+    quant: Option<u16>,
+    /// Successive-approximation bit still missing (0 once the DC is complete); None before
+    /// any DC scan.
+    missing_low_bit: Option<u8>,
+}
+
+/// Decoder state carried across segments.
+struct Decoder<'a> {
+    data: &'a [u8],
+    frame: Frame,
+    layout: BlockLayout,
+    components: Vec<ComponentState>,
+    quant_tables: [Option<u16>; 4],
+    dc_tables: [Option<HuffmanTable>; 4],
+    ac_tables: [Option<HuffmanTable>; 4],
+    restart_interval: u32,
+}
+
+/// A scan header (SOS).
+struct Scan {
+    /// Indices into the frame's components, with their DC and AC table numbers.
+    members: Vec<(usize, usize, usize)>,
+    spectral_start: u8,
+    spectral_end: u8,
+    approx_high: u8,
+    approx_low: u8,
+}
+
+/// Decodes `data` (a whole JPEG file whose header was read into `header`) at scale 1/8.
+pub fn decode(data: &[u8], header: &Header) -> Result<DcImage> {
+    let frame = header
+        .frame
+        .clone()
+        .ok_or_else(|| Error::corrupt("JPEG has no frame header"))?;
+    let model = header.colour_model(&frame);
+    let mut decoder = Decoder::new(data, frame);
+    decoder.run()?;
+    decoder.finish(model)
+}
+
+impl<'a> Decoder<'a> {
+    fn new(data: &'a [u8], frame: Frame) -> Self {
+        let layout = BlockLayout::new(&frame);
+        let components = layout
+            .grids
+            .iter()
+            .map(|&shape| ComponentState {
+                shape,
+                dc: vec![0; shape.stride as usize * shape.rows as usize],
+                quant: None,
+                missing_low_bit: None,
+            })
+            .collect();
+        Decoder {
+            data,
+            frame,
+            layout,
+            components,
+            quant_tables: [None; 4],
+            dc_tables: [None, None, None, None],
+            ac_tables: [None, None, None, None],
+            restart_interval: 0,
+        }
+    }
+
+    /// Walks every segment from SOI to EOI, decoding DC data and skipping the rest.
+    fn run(&mut self) -> Result<()> {
+        let mut pos = 2;
+        let mut frames_seen = 0;
+        while let Some(segment) = read_segment(self.data, pos)? {
+            pos = segment.end;
+            match segment.marker {
+                0xDB => self.read_quant_tables(segment.payload)?,
+                0xC4 => self.read_huffman_tables(segment.payload)?,
+                0xDD => {
+                    if segment.payload.len() < 2 {
+                        return Err(Error::corrupt("JPEG restart interval segment is too short"));
+                    }
+                    self.restart_interval =
+                        u32::from(u16::from_be_bytes([segment.payload[0], segment.payload[1]]));
+                }
+                0xC0..=0xCF if !matches!(segment.marker, 0xC4 | 0xC8 | 0xCC) => {
+                    frames_seen += 1;
+                    if frames_seen > 1
+                        || parse_frame(segment.marker, segment.payload)? != self.frame
+                    {
+                        return Err(Error::corrupt("JPEG has more than one frame header"));
+                    }
+                }
+                0xDA => {
+                    let scan = self.read_scan_header(segment.payload)?;
+                    pos = if scan.spectral_start > 0 {
+                        // A progressive AC scan: nothing in it changes a DC value.
+                        next_segment_marker(self.data, segment.end)
+                    } else {
+                        self.decode_dc_scan(&scan, segment.end)?
+                    };
+                }
+                0xD9 => break,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn read_quant_tables(&mut self, mut p: &[u8]) -> Result<()> {
+        while !p.is_empty() {
+            let (precision, id) = (p[0] >> 4, usize::from(p[0] & 0x0F));
+            let size = if precision == 0 { 64 } else { 128 };
+            if id > 3 || p.len() < 1 + size {
+                return Err(Error::corrupt("JPEG quantisation table is invalid"));
+            }
+            // Only the first entry, the DC quantiser, is needed at 1/8 scale.
+            let dc = if precision == 0 {
+                u16::from(p[1])
+            } else {
+                u16::from_be_bytes([p[1], p[2]])
+            };
+            self.quant_tables[id] = Some(dc);
+            p = &p[1 + size..];
+        }
+        Ok(())
+    }
+
+    fn read_huffman_tables(&mut self, mut p: &[u8]) -> Result<()> {
+        while !p.is_empty() {
+            if p.len() < 17 {
+                return Err(Error::corrupt("JPEG Huffman table segment is too short"));
+            }
+            let (class, id) = (p[0] >> 4, usize::from(p[0] & 0x0F));
+            let counts: [u8; 16] = p[1..17].try_into().expect("16 bytes");
+            let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+            if class > 1 || id > 3 || p.len() < 17 + total {
+                return Err(Error::corrupt("JPEG Huffman table segment is invalid"));
+            }
+            let table = HuffmanTable::new(&counts, &p[17..17 + total])?;
+            if class == 0 {
+                self.dc_tables[id] = Some(table);
+            } else {
+                self.ac_tables[id] = Some(table);
+            }
+            p = &p[17 + total..];
+        }
+        Ok(())
+    }
+
+    fn read_scan_header(&self, p: &[u8]) -> Result<Scan> {
+        let count = usize::from(*p.first().unwrap_or(&0));
+        if count == 0 || count > 4 || p.len() < 1 + 2 * count + 3 {
+            return Err(Error::corrupt("JPEG scan header is invalid"));
+        }
+        let mut members = Vec::with_capacity(count);
+        for pair in p[1..1 + 2 * count].chunks_exact(2) {
+            let index = self
+                .frame
+                .components
+                .iter()
+                .position(|c| c.id == pair[0])
+                .ok_or_else(|| Error::corrupt("JPEG scan names a component the frame lacks"))?;
+            members.push((
+                index,
+                usize::from(pair[1] >> 4),
+                usize::from(pair[1] & 0x0F),
+            ));
+        }
+        let tail = &p[1 + 2 * count..];
+        let scan = Scan {
+            members,
+            spectral_start: tail[0],
+            spectral_end: tail[1],
+            approx_high: tail[2] >> 4,
+            approx_low: tail[2] & 0x0F,
+        };
+        let tables_ok = scan.members.iter().all(|&(_, dc, ac)| dc < 4 && ac < 4);
+        if !tables_ok
+            || scan.spectral_start > scan.spectral_end
+            || scan.spectral_end > 63
+            || scan.approx_low > 13
+        {
+            return Err(Error::corrupt("JPEG scan header is invalid"));
+        }
+        Ok(scan)
+    }
+
+    /// Decodes a scan that carries DC coefficients; returns the offset of the marker after it.
+    fn decode_dc_scan(&mut self, scan: &Scan, start: usize) -> Result<usize> {
+        let progressive = self.frame.progressive;
+        let refining = progressive && scan.approx_high > 0;
+        for &(index, dc_table, ac_table) in &scan.members {
+            if !refining && self.dc_tables[dc_table].is_none() {
+                return Err(Error::corrupt(
+                    "JPEG scan uses an undefined DC Huffman table",
+                ));
+            }
+            if !progressive && self.ac_tables[ac_table].is_none() {
+                return Err(Error::corrupt(
+                    "JPEG scan uses an undefined AC Huffman table",
+                ));
+            }
+            let component = &mut self.components[index];
+            if component.quant.is_none() {
+                let table = usize::from(self.frame.components[index].quant_table);
+                component.quant = Some(self.quant_tables[table].ok_or_else(|| {
+                    Error::corrupt("JPEG component uses an undefined quantisation table")
+                })?);
+            }
+            component.missing_low_bit = Some(scan.approx_low);
+        }
+
+        // Interleaved scans code whole MCUs; a single-component scan codes that component's
+        // blocks one by one, in raster order over the blocks that cover it.
+        let interleaved = scan.members.len() > 1;
+        let (units_x, units_y) = if interleaved {
+            (self.layout.mcus_x, self.layout.mcus_y)
+        } else {
+            let shape = self.components[scan.members[0].0].shape;
+            (shape.used_x, shape.used_y)
+        };
+        let ac_start = if progressive {
+            64
+        } else {
+            u32::from(scan.spectral_start) + 1
+        };
+        let shift = u32::from(scan.approx_low);
+        let mut reader = BitReader::new(self.data, start);
+        let mut predictors = [0i32; 4];
+        let mut until_restart = self.restart_interval;
+
+        for unit_y in 0..units_y {
+            for unit_x in 0..units_x {
+                if self.restart_interval > 0 {
+                    if until_restart == 0 {
+                        reader.restart();
+                        predictors = [0; 4];
+                        until_restart = self.restart_interval;
+                    }
+                    until_restart -= 1;
+                }
+                for (slot, &(index, dc_table, ac_table)) in scan.members.iter().enumerate() {
+                    let shape = self.components[index].shape;
+                    let (blocks_x, blocks_y) = if interleaved {
+                        (shape.h, shape.v)
+                    } else {
+                        (1, 1)
+                    };
+                    for by in 0..blocks_y {
+                        for bx in 0..blocks_x {
+                            let (x, y) = if interleaved {
+                                (unit_x * shape.h + bx, unit_y * shape.v + by)
+                            } else {
+                                (unit_x, unit_y)
+                            };
+                            let cell = (y * shape.stride + x) as usize;
+                            if refining {
+                                if reader.bits(1) == 1 {
+                                    self.components[index].dc[cell] |= 1 << shift;
+                                }
+                                continue;
+                            }
+                            let table = self.dc_tables[dc_table].as_ref().expect("checked above");
+                            let size = u32::from(reader.decode(table)?);
+                            if size > 16 {
+                                return Err(Error::corrupt(
+                                    "JPEG DC coefficient has an invalid size",
+                                ));
+                            }
+                            predictors[slot] += reader.receive_extend(size);
+                            let value =
+                                (predictors[slot] << shift).clamp(i16::MIN.into(), i16::MAX.into());
+                            self.components[index].dc[cell] = value as i16;
+                            if ac_start <= 63 {
+                                let table =
+                                    self.ac_tables[ac_table].as_ref().expect("checked above");
+                                reader.skip_ac(table, ac_start)?;
+                            }
+                        }
+                    }
+                }
+            }
+            if reader.overran() {
+                return Err(Error::corrupt(format!(
+                    "the JPEG is truncated: its data ends {}% of the way through the image",
+                    100 * u64::from(unit_y) / u64::from(units_y.max(1))
+                )));
+            }
+        }
+        Ok(reader.end_of_scan())
+    }
+
+    /// Turns the DC grids into an interleaved 8-bit image in the frame's colour model.
+    fn finish(self, model: ColourModel) -> Result<DcImage> {
+        let width = u32::from(self.frame.width).div_ceil(8);
+        let height = u32::from(self.frame.height).div_ceil(8);
+        let precision = u32::from(self.frame.precision);
+        let mut planes = Vec::with_capacity(self.components.len());
+        for (state, component) in self.components.iter().zip(&self.frame.components) {
+            match state.missing_low_bit {
+                None => {
+                    return Err(Error::corrupt(format!(
+                        "the JPEG is truncated: no image data for component {}",
+                        component.id
+                    )))
+                }
+                Some(bit) if bit > 0 => {
+                    return Err(Error::corrupt(
+                        "the JPEG is truncated: its DC refinement scans are missing",
+                    ))
+                }
+                Some(_) => {}
+            }
+            let plane = dc_plane(state, precision);
+            planes.push(upsample(
+                &plane,
+                state.shape.used_x,
+                state.shape.used_y,
+                (self.layout.h_max, state.shape.h),
+                (self.layout.v_max, state.shape.v),
+                width,
+                height,
+            ));
+        }
+        let samples = convert_colour(&planes, model);
+        Ok(DcImage {
+            width,
+            height,
+            samples,
+        })
+    }
+}
+
+/// One component's block averages as 8-bit samples (libjpeg's 1×1 IDCT).
+fn dc_plane(state: &ComponentState, precision: u32) -> Vec<u8> {
+    let quant = i32::from(state.quant.unwrap_or(1));
+    let centre = 1i32 << (precision - 1);
+    let max = (1i32 << precision) - 1;
+    let down = precision.saturating_sub(8);
+    let (used_x, used_y) = (state.shape.used_x as usize, state.shape.used_y as usize);
+    let mut plane = Vec::with_capacity(used_x * used_y);
+    for row in state
+        .dc
+        .chunks_exact(state.shape.stride as usize)
+        .take(used_y)
+    {
+        plane.extend(row[..used_x].iter().map(|&dc| {
+            let value = ((i32::from(dc) * quant + 4) >> 3) + centre;
+            (value.clamp(0, max) >> down) as u8
+        }));
+    }
+    plane
+}
+
+/// Scales a subsampled plane up to the image size with linear interpolation between sample
+/// centres (for 2× this is libjpeg's "fancy upsampling" triangle filter).
+fn upsample(
+    plane: &[u8],
+    plane_w: u32,
+    plane_h: u32,
+    (h_max, h): (u32, u32),
+    (v_max, v): (u32, u32),
+    width: u32,
+    height: u32,
+) -> Vec<u8> {
+    if h == h_max && v == v_max && plane_w == width && plane_h == height {
+        return plane.to_vec();
+    }
+    let xs = taps(width, plane_w, h_max, h);
+    let ys = taps(height, plane_h, v_max, v);
+    let stride = plane_w as usize;
+    let mut out = Vec::with_capacity(width as usize * height as usize);
+    for &(y0, y1, wy) in &ys {
+        let (row0, row1) = (
+            &plane[y0 * stride..][..stride],
+            &plane[y1 * stride..][..stride],
+        );
+        out.extend(xs.iter().map(|&(x0, x1, wx)| {
+            let top = u32::from(row0[x0]) * (256 - wx) + u32::from(row0[x1]) * wx;
+            let bottom = u32::from(row1[x0]) * (256 - wx) + u32::from(row1[x1]) * wx;
+            ((top * (256 - wy) + bottom * wy + (1 << 15)) >> 16) as u8
+        }));
+    }
+    out
+}
+
+/// For each output coordinate: the two source samples around it and the weight (of 256) of
+/// the second. Source sample i has its centre at output position (i + 0.5) * ratio.
+fn taps(out_len: u32, src_len: u32, max: u32, factor: u32) -> Vec<(usize, usize, u32)> {
+    let last = src_len.saturating_sub(1) as i64;
+    (0..out_len)
+        .map(|o| {
+            // Position in source samples, ×256 for fixed point: (o + 0.5) * factor / max - 0.5.
+            let pos = ((2 * i64::from(o) + 1) * i64::from(factor) * 128) / i64::from(max) - 128;
+            let i0 = pos.div_euclid(256).clamp(0, last);
+            let i1 = (pos.div_euclid(256) + 1).clamp(0, last);
+            let weight = if pos < 0 {
+                0
+            } else {
+                pos.rem_euclid(256) as u32
+            };
+            (i0 as usize, i1 as usize, weight)
+        })
+        .collect()
+}
+
+/// Interleaves the planes, converting YCbCr and YCCK and normalising CMYK to ink amounts.
+fn convert_colour(planes: &[Vec<u8>], model: ColourModel) -> Samples {
+    let interleave = |planes: &[Vec<u8>], invert: bool| -> Vec<u8> {
+        let n = planes[0].len();
+        let mut out = Vec::with_capacity(n * planes.len());
+        for i in 0..n {
+            out.extend(
+                planes
+                    .iter()
+                    .map(|p| if invert { 255 - p[i] } else { p[i] }),
+            );
+        }
+        out
+    };
+    match model {
+        ColourModel::Grey => Samples::Grey8(planes[0].clone()),
+        ColourModel::Rgb => Samples::Rgb8(interleave(planes, false)),
+        ColourModel::YCbCr => {
+            let (y, cb, cr) = (&planes[0], &planes[1], &planes[2]);
+            let rgb = y
+                .iter()
+                .zip(cb)
+                .zip(cr)
+                .flat_map(|((&y, &cb), &cr)| ycbcr_to_rgb(y, cb, cr));
+            Samples::Rgb8(rgb.collect())
+        }
+        ColourModel::CmykInverted => Samples::Cmyk8(interleave(planes, true)),
+        ColourModel::CmykPlain => Samples::Cmyk8(interleave(planes, false)),
+        ColourModel::Ycck => {
+            let (y, cb, cr, k) = (&planes[0], &planes[1], &planes[2], &planes[3]);
+            let ink = y
+                .iter()
+                .zip(cb)
+                .zip(cr)
+                .zip(k)
+                .flat_map(|(((&y, &cb), &cr), &k)| {
+                    let [c, m, y] = ycbcr_to_rgb(y, cb, cr);
+                    [255 - c, 255 - m, 255 - y, 255 - k]
+                });
+            Samples::Cmyk8(ink.collect())
+        }
+    }
+}
+
+/// JFIF's YCbCr to RGB, in 16.16 fixed point.
+#[inline]
+pub(crate) fn ycbcr_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
+    let y = i32::from(y) << 16;
+    let (cb, cr) = (i32::from(cb) - 128, i32::from(cr) - 128);
+    let round = 1 << 15;
+    let r = (y + 91_881 * cr + round) >> 16;
+    let g = (y - 22_554 * cb - 46_802 * cr + round) >> 16;
+    let b = (y + 116_130 * cb + round) >> 16;
+    [
+        r.clamp(0, 255) as u8,
+        g.clamp(0, 255) as u8,
+        b.clamp(0, 255) as u8,
+    ]
+}
