@@ -380,7 +380,19 @@ def markdown(info, args, inputs, skipped, summary, files, tools, repro) -> str:
         "not auto-rotate, convert ICC profiles or flatten alpha (Pillow cannot write RGBA as JPEG). "
         "vipsthumbnail auto-rotates, lays transparent pixels on black, and keeps metadata (EXIF, ICC) in its "
         "output unless told to strip it.",
+        "",
+        "<details><summary>Per file: luma SSIM and output bytes</summary>",
+        "",
+        "| file | " + " | ".join(f"{t} SSIM | {t} bytes" for t in tools) + " |",
+        "|---|" + "---:|---:|" * len(tools),
     ]
+    for path in inputs:
+        cells = []
+        for tool in tools:
+            entry = files[tool][path.name]
+            cells += [f"{entry['ssim_y']:.4f}", f"{entry['bytes']:,}"] if entry["ok"] else ["failed", "—"]
+        out.append(f"| `{path.name}` | " + " | ".join(cells) + " |")
+    out += ["", "</details>"]
     return "\n".join(out) + "\n"
 
 
