@@ -23,8 +23,9 @@ fn encode_jpeg(pixels: &Pixels, quality: u8) -> Result<Vec<u8>> {
     };
     let mut out = Vec::with_capacity(rgb.len() / 8);
     let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
+    // Standard tables on purpose: jpeg-encoder writes optimised tables as one scan per
+    // component, which some decoders (zune-jpeg 0.5, hence the `image` crate) mis-read.
     encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
-    encoder.set_optimized_huffman_tables(true);
     encoder
         .encode(rgb, width, height, jpeg_encoder::ColorType::Rgb)
         .map_err(|e| Error::corrupt(format!("JPEG encoding failed: {e}")))?;

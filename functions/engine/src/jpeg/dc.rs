@@ -561,3 +561,141 @@ pub(crate) fn ycbcr_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
         b.clamp(0, 255) as u8,
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jpeg::read_header;
+
+    /// A synthetic picture with detail, so every block has AC energy to skip.
+    fn picture(width: u16, height: u16, channels: usize) -> Vec<u8> {
+        let mut pixels = Vec::with_capacity(usize::from(width) * usize::from(height) * channels);
+        for y in 0..usize::from(height) {
+            for x in 0..usize::from(width) {
+                for c in 0..channels {
+                    // A continuous triangle wave per channel plus fine texture: no hard
+                    // edges (which subsampled chroma cannot keep), yet AC data everywhere.
+                    let t = (x * (c + 1) + y * 2 + c * 50) % 400;
+                    let triangle = t.abs_diff(200);
+                    let texture = (x * y + c) % 7 * 3;
+                    pixels.push((triangle + texture) as u8);
+                }
+            }
+        }
+        pixels
+    }
+
+    fn encode(
+        width: u16,
+        height: u16,
+        colour: jpeg_encoder::ColorType,
+        configure: impl FnOnce(&mut jpeg_encoder::Encoder<&mut Vec<u8>>),
+    ) -> Vec<u8> {
+        let channels = if colour == jpeg_encoder::ColorType::Luma {
+            1
+        } else {
+            3
+        };
+        let mut out = Vec::new();
+        let mut encoder = jpeg_encoder::Encoder::new(&mut out, 90);
+        configure(&mut encoder);
+        encoder
+            .encode(&picture(width, height, channels), width, height, colour)
+            .expect("encodes");
+        out
+    }
+
+    /// The reference: a full decode by jpeg-decoder, averaged over each 8×8 block.
+    fn block_means(jpeg: &[u8]) -> (u32, u32, Vec<f64>, usize) {
+        let mut decoder = jpeg_decoder::Decoder::new(jpeg);
+        let pixels = decoder.decode().expect("reference decodes");
+        let info = decoder.info().expect("info");
+        let (w, h) = (usize::from(info.width), usize::from(info.height));
+        let channels = pixels.len() / (w * h);
+        let (bw, bh) = (w.div_ceil(8), h.div_ceil(8));
+        let mut means = vec![0.0; bw * bh * channels];
+        for by in 0..bh {
+            for bx in 0..bw {
+                for c in 0..channels {
+                    let (mut sum, mut n) = (0.0, 0.0);
+                    for y in by * 8..(by * 8 + 8).min(h) {
+                        for x in bx * 8..(bx * 8 + 8).min(w) {
+                            sum += f64::from(pixels[(y * w + x) * channels + c]);
+                            n += 1.0;
+                        }
+                    }
+                    means[(by * bw + bx) * channels + c] = sum / n;
+                }
+            }
+        }
+        (bw as u32, bh as u32, means, channels)
+    }
+
+    /// Mean absolute difference between the DC image and the reference block means.
+    fn dc_error(jpeg: &[u8]) -> f64 {
+        let header = read_header(jpeg).expect("header");
+        let image = decode(jpeg, &header).expect("DC decode");
+        let (bw, bh, means, channels) = block_means(jpeg);
+        assert_eq!((image.width, image.height), (bw, bh));
+        let samples = match image.samples {
+            Samples::Grey8(v) | Samples::Rgb8(v) => v,
+            other => panic!("unexpected samples {other:?}"),
+        };
+        assert_eq!(samples.len(), means.len());
+        let total: f64 = samples
+            .iter()
+            .zip(&means)
+            .map(|(&s, &m)| (f64::from(s) - m).abs())
+            .sum();
+        total / means.len() as f64
+    }
+
+    #[test]
+    fn baseline_444_matches_block_means() {
+        let jpeg = encode(203, 117, jpeg_encoder::ColorType::Rgb, |e| {
+            e.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4)
+        });
+        let error = dc_error(&jpeg);
+        assert!(error < 1.5, "mean error {error}");
+    }
+
+    #[test]
+    fn subsampled_420_with_restart_markers_matches_block_means() {
+        let jpeg = encode(250, 131, jpeg_encoder::ColorType::Rgb, |e| {
+            e.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+            e.set_restart_interval(3);
+        });
+        // Chroma is interpolated between 16×16 block means, so its fine texture is softer
+        // than in the 8×8 means of a full decode; a decoding error would be tens of levels.
+        let error = dc_error(&jpeg);
+        assert!(error < 4.5, "mean error {error}");
+    }
+
+    #[test]
+    fn progressive_skips_ac_scans_and_matches_block_means() {
+        let jpeg = encode(240, 160, jpeg_encoder::ColorType::Rgb, |e| {
+            e.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_2);
+            e.set_progressive(true);
+        });
+        assert!(read_header(&jpeg).unwrap().frame.unwrap().progressive);
+        let error = dc_error(&jpeg);
+        assert!(error < 4.5, "mean error {error}");
+    }
+
+    #[test]
+    fn greyscale_matches_block_means() {
+        let jpeg = encode(97, 65, jpeg_encoder::ColorType::Luma, |_| {});
+        let error = dc_error(&jpeg);
+        assert!(error < 1.5, "mean error {error}");
+    }
+
+    #[test]
+    fn truncated_scan_is_corrupt() {
+        let jpeg = encode(256, 256, jpeg_encoder::ColorType::Rgb, |_| {});
+        let cut = &jpeg[..jpeg.len() * 2 / 3];
+        let header = read_header(cut).expect("header survives");
+        let error = decode(cut, &header).err().expect("truncation is an error");
+        assert_eq!(error.kind, crate::ErrorKind::Corrupt);
+        assert!(error.message.contains("truncated"), "{}", error.message);
+    }
+}

@@ -35,6 +35,10 @@ impl HuffmanTable {
             let count = i32::from(counts[length as usize - 1]);
             offset[length as usize] = index - code;
             for _ in 0..count {
+                // A code space that overflows its length is not a prefix code.
+                if code >= (1 << length) {
+                    return Err(Error::corrupt("JPEG Huffman table is not a valid prefix code"));
+                }
                 if length <= LOOKAHEAD {
                     let shift = LOOKAHEAD - length;
                     let first = (code as usize) << shift;
