@@ -606,7 +606,7 @@ mod tests {
     }
 
     /// The reference: a full decode by jpeg-decoder, averaged over each 8×8 block.
-    fn block_means(jpeg: &[u8]) -> (u32, u32, Vec<f64>, usize) {
+    fn block_means(jpeg: &[u8]) -> (u32, u32, Vec<f64>) {
         let mut decoder = jpeg_decoder::Decoder::new(jpeg);
         let pixels = decoder.decode().expect("reference decodes");
         let info = decoder.info().expect("info");
@@ -628,14 +628,14 @@ mod tests {
                 }
             }
         }
-        (bw as u32, bh as u32, means, channels)
+        (bw as u32, bh as u32, means)
     }
 
     /// Mean absolute difference between the DC image and the reference block means.
     fn dc_error(jpeg: &[u8]) -> f64 {
         let header = read_header(jpeg).expect("header");
         let image = decode(jpeg, &header).expect("DC decode");
-        let (bw, bh, means, channels) = block_means(jpeg);
+        let (bw, bh, means) = block_means(jpeg);
         assert_eq!((image.width, image.height), (bw, bh));
         let samples = match image.samples {
             Samples::Grey8(v) | Samples::Rgb8(v) => v,
