@@ -1,0 +1,436 @@
+//! Buckets as folders: the local stand-in for S3, so the steps read uploads from
+//! `<data dir>/input`, write thumbnails that `serve` hands out from `<data dir>/output`, and
+//! leave failure records in `<data dir>/logs`.
+//!
+//! **Keys are never paths.** A key is split on `/` and each segment is percent-encoded
+//! where a file name could otherwise escape its folder, collide, or hide: `%`, `\`, control
+//! characters (NUL included) and a leading `.` (so `.` and `..` become `%2E` and `%2E.`).
+//! An empty segment (`a//b`, a trailing `/`) becomes `%`, which no other segment encodes
+//! to. Everything else stays readable: the key `green meadow.jpg` is the file
+//! `input/green meadow.jpg`. The inverse ([`decode_path`]) accepts only names that
+//! [`encode_key`] produces, so each file has at most one key and each key one file; names
+//! starting with a dot (temporary files, the metadata folder, editors' swap files) are never
+//! keys.
+//!
+//! **Writes are atomic.** Objects are written to a temporary file in the destination
+//! folder and renamed into place (or hard-linked, for create-only writes), so readers and
+//! folder watchers never see half a file.
+//!
+//! **Metadata.** What S3 keeps beside an object (content type, cache control, ETag) lives
+//! in a sidecar `<bucket>/.photopipe-meta/<SHA-256 of the key>.json`, valid while it
+//! describes the current file (same size, inode and modification time). Files that arrive
+//! by other means, or replaced behind our back, get their ETag hashed from their content and
+//! their content type guessed from their extension. ETags are content hashes (as S3's are
+//! for simple uploads), so the same bytes always give the same execution name.
+//!
+//! Limits of a file system: a key cannot be both an object and a "folder" of other keys
+//! (`a` and `a/b`), and a segment's encoding must fit a file name (255 bytes); such writes
+//! fail permanently. Symbolic links inside the data dir are followed: it is the operator's
+//! folder.
+
+use crate::fsutil::{blocking, port_error, write_atomically, TempFile};
+use photopipe_pipeline::ports::{NewObject, ObjectHead, PortError, Storage};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::fs::{self, File, Metadata};
+use std::io::{self, ErrorKind, Read};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+/// The hidden folder of sidecars in each bucket.
+const META_DIR: &str = ".photopipe-meta";
+/// What an empty key segment is stored as: `%` never appears alone in other encodings.
+const EMPTY_SEGMENT: &str = "%";
+/// Hex digits of SHA-256 in an ETag: 128 bits, the length of S3's MD5 ETags.
+const ETAG_HEX: usize = 32;
+
+/// Buckets mapped to folders. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct FolderStorage {
+    buckets: Arc<HashMap<String, PathBuf>>,
+}
+
+/// Everything stored about an object, for the website server, which also needs the
+/// `Cache-Control` that [`ObjectHead`] leaves out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub head: ObjectHead,
+    pub cache_control: Option<String>,
+}
+
+/// The sidecar of an object.
+#[derive(Debug, Serialize, Deserialize)]
+struct Sidecar {
+    /// For people looking into the folder: the file name is a hash.
+    key: String,
+    content_type: String,
+    cache_control: Option<String>,
+    etag: String,
+    /// The file this sidecar describes; a file replaced by other means no longer matches.
+    size: u64,
+    inode: u64,
+    mtime_ns: i128,
+}
+
+impl Sidecar {
+    fn describes(&self, metadata: &Metadata) -> bool {
+        self.size == metadata.len()
+            && self.inode == metadata.ino()
+            && self.mtime_ns == mtime_ns(metadata)
+    }
+}
+
+impl FolderStorage {
+    /// Buckets by name, e.g. `[("input", data.join("input")), ("output", …), ("logs", …)]`.
+    /// The folders are created on the first write.
+    pub fn new<B, P>(buckets: impl IntoIterator<Item = (B, P)>) -> Self
+    where
+        B: Into<String>,
+        P: Into<PathBuf>,
+    {
+        let buckets = buckets
+            .into_iter()
+            .map(|(bucket, dir)| (bucket.into(), dir.into()))
+            .collect();
+        FolderStorage {
+            buckets: Arc::new(buckets),
+        }
+    }
+
+    /// The folder of `bucket`; an unknown bucket is a permanent error, as S3's
+    /// `NoSuchBucket` is.
+    pub fn bucket_dir(&self, bucket: &str) -> Result<&Path, PortError> {
+        self.buckets
+            .get(bucket)
+            .map(PathBuf::as_path)
+            .ok_or_else(|| PortError::Permanent(format!("no such bucket: {bucket:?}")))
+    }
+
+    /// Where the object `key` of `bucket` is stored (see the module's mapping rules).
+    pub fn path_for_key(&self, bucket: &str, key: &str) -> Result<PathBuf, PortError> {
+        Ok(self.bucket_dir(bucket)?.join(encode_key(key)))
+    }
+
+    /// The key stored at `path` (inside the folder of `bucket`), for a folder watcher:
+    /// `None` for paths outside the bucket, hidden or temporary files, and names that are
+    /// not the encoding of any key (e.g. `100%.jpg` copied in by hand).
+    pub fn key_for_path(&self, bucket: &str, path: &Path) -> Option<String> {
+        decode_path(path.strip_prefix(self.bucket_dir(bucket).ok()?).ok()?)
+    }
+
+    /// [`Storage::head`] plus the object's `Cache-Control`.
+    pub async fn describe(&self, bucket: &str, key: &str) -> Result<ObjectInfo, PortError> {
+        let path = self.path_for_key(bucket, key)?;
+        let meta_path = self.sidecar_path(bucket, key)?;
+        let key = key.to_owned();
+        blocking(move || {
+            let what = object_label(&path);
+            let metadata = object_metadata(&path).map_err(|err| port_error(&what, err))?;
+            let sidecar = read_sidecar(&meta_path).filter(|sidecar| sidecar.describes(&metadata));
+            let (etag, content_type, cache_control) = match sidecar {
+                Some(sidecar) => (sidecar.etag, sidecar.content_type, sidecar.cache_control),
+                None => {
+                    let etag = hash_file(&path).map_err(|err| port_error(&what, err))?;
+                    (etag, guess_content_type(&key).to_owned(), None)
+                }
+            };
+            Ok(ObjectInfo {
+                head: ObjectHead {
+                    size: metadata.len(),
+                    etag: Some(etag),
+                    content_type: Some(content_type),
+                },
+                cache_control,
+            })
+        })
+        .await
+    }
+
+    fn sidecar_path(&self, bucket: &str, key: &str) -> Result<PathBuf, PortError> {
+        let name = format!("{:x}.json", Sha256::digest(key.as_bytes()));
+        Ok(self.bucket_dir(bucket)?.join(META_DIR).join(name))
+    }
+
+    /// `put` and `put_if_absent`: `false` when `only_if_absent` and the key was taken.
+    async fn write(
+        &self,
+        bucket: &str,
+        key: &str,
+        object: NewObject<'_>,
+        only_if_absent: bool,
+    ) -> Result<bool, PortError> {
+        let path = self.path_for_key(bucket, key)?;
+        let meta_path = self.sidecar_path(bucket, key)?;
+        let bytes = object.bytes.to_vec();
+        let mut sidecar = Sidecar {
+            key: key.to_owned(),
+            content_type: object.content_type.to_owned(),
+            cache_control: object.cache_control.map(str::to_owned),
+            etag: String::new(),
+            size: 0,
+            inode: 0,
+            mtime_ns: 0,
+        };
+        blocking(move || {
+            let what = object_label(&path);
+            let failed = |err| write_error(&what, err);
+            let dir = path.parent().unwrap_or(Path::new("."));
+            let temp = TempFile::write(dir, &bytes).map_err(failed)?;
+            sidecar.etag = etag_of(&bytes);
+            sidecar.size = temp.metadata.len();
+            sidecar.inode = temp.metadata.ino();
+            sidecar.mtime_ns = mtime_ns(&temp.metadata);
+            let created = if only_if_absent {
+                temp.create_new(&path).map_err(failed)?
+            } else {
+                temp.replace(&path).map_err(failed)?;
+                true
+            };
+            if created {
+                let json = serde_json::to_vec(&sidecar).expect("a sidecar serializes");
+                write_atomically(&meta_path, &json).map_err(failed)?;
+            }
+            Ok(created)
+        })
+        .await
+    }
+}
+
+impl Storage for FolderStorage {
+    async fn head(&self, bucket: &str, key: &str) -> Result<ObjectHead, PortError> {
+        Ok(self.describe(bucket, key).await?.head)
+    }
+
+    async fn get_range(&self, bucket: &str, key: &str, len: u64) -> Result<Vec<u8>, PortError> {
+        let path = self.path_for_key(bucket, key)?;
+        blocking(move || {
+            let read = || {
+                let (file, metadata) = open_object(&path)?;
+                let mut bytes = Vec::with_capacity(len.min(metadata.len()) as usize);
+                file.take(len).read_to_end(&mut bytes)?;
+                Ok(bytes)
+            };
+            read().map_err(|err| port_error(object_label(&path), err))
+        })
+        .await
+    }
+
+    async fn get(&self, bucket: &str, key: &str, max_bytes: u64) -> Result<Vec<u8>, PortError> {
+        let path = self.path_for_key(bucket, key)?;
+        blocking(move || {
+            let (file, metadata) =
+                open_object(&path).map_err(|err| port_error(object_label(&path), err))?;
+            let over = |size| PortError::OverLimit { size, max_bytes };
+            if metadata.len() > max_bytes {
+                return Err(over(metadata.len()));
+            }
+            let mut bytes = Vec::with_capacity(metadata.len() as usize);
+            // One byte more than allowed tells a file that grew since the check.
+            file.take(max_bytes.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map_err(|err| port_error(object_label(&path), err))?;
+            if bytes.len() as u64 > max_bytes {
+                return Err(over(bytes.len() as u64));
+            }
+            Ok(bytes)
+        })
+        .await
+    }
+
+    async fn put(&self, bucket: &str, key: &str, object: NewObject<'_>) -> Result<(), PortError> {
+        self.write(bucket, key, object, false).await.map(drop)
+    }
+
+    async fn put_if_absent(
+        &self,
+        bucket: &str,
+        key: &str,
+        object: NewObject<'_>,
+    ) -> Result<bool, PortError> {
+        self.write(bucket, key, object, true).await
+    }
+
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, PortError> {
+        let root = self.bucket_dir(bucket)?.to_owned();
+        // Only the folder of the prefix's complete segments can hold matches.
+        let start = match prefix.rsplit_once('/') {
+            Some((folders, _)) => encode_key(folders),
+            None => PathBuf::new(),
+        };
+        let prefix = prefix.to_owned();
+        blocking(move || {
+            let mut keys = Vec::new();
+            collect_keys(&root, &start, &prefix, &mut keys)
+                .map_err(|err| port_error(root.join(&start).display(), err))?;
+            Ok(keys)
+        })
+        .await
+    }
+}
+
+/// The relative path of `key` in its bucket folder.
+pub fn encode_key(key: &str) -> PathBuf {
+    key.split('/').map(encode_segment).collect()
+}
+
+/// The key stored at `relative` (a path inside a bucket folder), if it is the encoding of
+/// one.
+pub fn decode_path(relative: &Path) -> Option<String> {
+    let segments = relative
+        .components()
+        .map(|component| match component {
+            Component::Normal(name) => decode_segment(name.to_str()?),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    (!segments.is_empty()).then(|| segments.join("/"))
+}
+
+fn encode_segment(segment: &str) -> String {
+    if segment.is_empty() {
+        return EMPTY_SEGMENT.to_owned();
+    }
+    let mut encoded = String::with_capacity(segment.len());
+    for (at, c) in segment.char_indices() {
+        if c.is_control() || c == '%' || c == '\\' || (at == 0 && c == '.') {
+            for byte in c.encode_utf8(&mut [0; 4]).bytes() {
+                write!(encoded, "%{byte:02X}").expect("writing to a String");
+            }
+        } else {
+            encoded.push(c);
+        }
+    }
+    encoded
+}
+
+/// The segment `name` encodes, or `None` when `name` is not exactly what
+/// [`encode_segment`] makes of some segment.
+fn decode_segment(name: &str) -> Option<String> {
+    if name == EMPTY_SEGMENT {
+        return Some(String::new());
+    }
+    let mut bytes = Vec::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(percent) = rest.find('%') {
+        bytes.extend_from_slice(&rest.as_bytes()[..percent]);
+        let hex = rest.get(percent + 1..percent + 3)?;
+        bytes.push(u8::from_str_radix(hex, 16).ok()?);
+        rest = &rest[percent + 3..];
+    }
+    bytes.extend_from_slice(rest.as_bytes());
+    let segment = String::from_utf8(bytes).ok()?;
+    // Rejects everything not canonical: `%41`, lowercase hex, a bare `.x`, `100%.jpg`.
+    (encode_segment(&segment) == name).then_some(segment)
+}
+
+/// Walks `root/relative`, adding the keys of its files that start with `prefix`.
+fn collect_keys(
+    root: &Path,
+    relative: &Path,
+    prefix: &str,
+    keys: &mut Vec<String>,
+) -> io::Result<()> {
+    let entries = match fs::read_dir(root.join(relative)) {
+        Ok(entries) => entries,
+        // No folder, no keys (a bucket folder is created on its first write).
+        Err(err) if matches!(err.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+            return Ok(())
+        }
+        Err(err) => return Err(err),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        // Sidecars, temporary files and other hidden files are never objects.
+        if name.as_encoded_bytes().starts_with(b".") {
+            continue;
+        }
+        let path = relative.join(&name);
+        let file_type = entry.file_type()?;
+        if file_type.is_dir() {
+            collect_keys(root, &path, prefix, keys)?;
+        } else if let Some(key) = decode_path(&path) {
+            if key.starts_with(prefix) {
+                keys.push(key);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens an object's file; a folder is no object.
+fn open_object(path: &Path) -> io::Result<(File, Metadata)> {
+    let file = File::open(path)?;
+    let metadata = file.metadata()?;
+    if metadata.is_dir() {
+        return Err(ErrorKind::IsADirectory.into());
+    }
+    Ok((file, metadata))
+}
+
+fn object_metadata(path: &Path) -> io::Result<Metadata> {
+    let metadata = fs::metadata(path)?;
+    if metadata.is_dir() {
+        return Err(ErrorKind::IsADirectory.into());
+    }
+    Ok(metadata)
+}
+
+/// A missing or unreadable sidecar only means "guess".
+fn read_sidecar(path: &Path) -> Option<Sidecar> {
+    serde_json::from_slice(&fs::read(path).ok()?).ok()
+}
+
+fn mtime_ns(metadata: &Metadata) -> i128 {
+    i128::from(metadata.mtime()) * 1_000_000_000 + i128::from(metadata.mtime_nsec())
+}
+
+fn etag_of(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))[..ETAG_HEX].to_owned()
+}
+
+fn hash_file(path: &Path) -> io::Result<String> {
+    let mut hash = Sha256::new();
+    io::copy(&mut File::open(path)?, &mut hash)?;
+    Ok(format!("{:x}", hash.finalize())[..ETAG_HEX].to_owned())
+}
+
+/// For objects written without a content type: what S3 would have been told by a browser.
+fn guess_content_type(key: &str) -> &'static str {
+    let extension = key.rsplit_once('.').map_or("", |(_, extension)| extension);
+    match extension.to_ascii_lowercase().as_str() {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "avif" => "image/avif",
+        "heic" => "image/heic",
+        "tif" | "tiff" => "image/tiff",
+        "bmp" => "image/bmp",
+        "svg" => "image/svg+xml",
+        "ico" => "image/x-icon",
+        "json" => "application/json",
+        "html" | "htm" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+fn object_label(path: &Path) -> String {
+    format!("{}", path.display())
+}
+
+/// A write that meets no folder (a file is in the way of a key's "folder", or the bucket
+/// folder vanished) will not succeed on a retry either.
+fn write_error(what: &str, err: io::Error) -> PortError {
+    let message = format!("{what}: {err}");
+    match port_error(what, err) {
+        PortError::NotFound => PortError::Permanent(message),
+        other => other,
+    }
+}
