@@ -1,8 +1,19 @@
 //! `photopipe`: the operator's and the local pipeline's command line.
 
+mod commands;
+mod executions;
+mod local;
+mod metrics;
+mod pipeline;
+mod report;
+mod serve;
+mod settings;
+mod steps;
 mod thumbnail;
 
 use clap::{Parser, Subcommand};
+use settings::LocalArgs;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -18,13 +29,87 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Make a thumbnail of each input file.
+    /// Make a thumbnail of each input file (the engine alone, no pipeline).
     Thumbnail(thumbnail::Args),
+    /// Run the local pipeline as a server: uploads, the gallery website, the catalog API.
+    Serve {
+        #[command(flatten)]
+        local: LocalArgs,
+        /// Address to listen on.
+        #[arg(long, env = "PHOTOPIPE_LISTEN")]
+        listen: Option<String>,
+    },
+    /// Upload files into the local pipeline and run their executions.
+    Run {
+        #[command(flatten)]
+        local: LocalArgs,
+        /// One JSON outcome per file on stdout.
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Run every file of upload_files/ through a fresh local pipeline, then serve the gallery.
+    Demo {
+        /// Fresh data dir (emptied first).
+        #[arg(long, default_value = "photopipe-demo")]
+        data_dir: PathBuf,
+        /// The sample uploads.
+        #[arg(long, default_value = "upload_files")]
+        uploads: PathBuf,
+        #[arg(long, default_value = settings::DEFAULT_LISTEN)]
+        listen: String,
+        /// Stop after the executions instead of serving the website.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Query the File Upload Catalog.
+    Catalog {
+        #[command(subcommand)]
+        query: commands::CatalogQuery,
+    },
+    /// Inspect executions, as the Step Functions console shows them.
+    Executions {
+        #[command(subcommand)]
+        query: commands::ExecutionsQuery,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Thumbnail(args) => thumbnail::run(args),
+    if let Command::Thumbnail(args) = cli.command {
+        return thumbnail::run(args);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("photopipe: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Thumbnail(_) => unreachable!("handled above"),
+            Command::Serve { local, listen } => commands::serve(&local, listen).await,
+            Command::Run { local, json, files } => commands::run(&local, json, &files).await,
+            Command::Demo {
+                data_dir,
+                uploads,
+                listen,
+                no_serve,
+            } => commands::demo(&data_dir, &uploads, &listen, no_serve).await,
+            Command::Catalog { query } => commands::catalog(query).await,
+            Command::Executions { query } => commands::executions(query),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("photopipe: {message}");
+            ExitCode::from(1)
+        }
     }
 }

@@ -37,7 +37,9 @@ impl HuffmanTable {
             for _ in 0..count {
                 // A code space that overflows its length is not a prefix code.
                 if code >= (1 << length) {
-                    return Err(Error::corrupt("JPEG Huffman table is not a valid prefix code"));
+                    return Err(Error::corrupt(
+                        "JPEG Huffman table is not a valid prefix code",
+                    ));
                 }
                 if length <= LOOKAHEAD {
                     let shift = LOOKAHEAD - length;

@@ -1,0 +1,348 @@
+//! The local commands: `serve`, `run`, `demo`, `catalog` and `executions`, each a thin
+//! layer over the local pipeline that prints for people or, with `--json`, for tools.
+
+use crate::local;
+use crate::report::{outcome_json, outcome_line, ExecutionOutcome};
+use crate::settings::{LocalArgs, Settings, DEFAULT_LISTEN};
+use indicatif::{ProgressBar, ProgressStyle};
+use photopipe_pipeline::ports::{CatalogOrder, Direction};
+use photopipe_pipeline::{Catalog, CatalogRow};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+type CommandResult = Result<ExitCode, String>;
+
+pub async fn serve(args: &LocalArgs, listen: Option<String>) -> CommandResult {
+    let settings = Settings::resolve(args, listen)?;
+    let address = settings
+        .listen
+        .clone()
+        .unwrap_or_else(|| DEFAULT_LISTEN.into());
+    let app = Arc::new(local::open(&settings).await?);
+    let listener = tokio::net::TcpListener::bind(&address)
+        .await
+        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    eprintln!(
+        "photopipe: serving http://{address}/ (data in {})",
+        settings.data_dir.display()
+    );
+    crate::serve::serve(app, listener)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn run(args: &LocalArgs, as_json: bool, files: &[PathBuf]) -> CommandResult {
+    let settings = Settings::resolve(args, None)?;
+    let app = local::open(&settings).await?;
+    let failures = upload_all(&app, files, as_json).await?;
+    Ok(if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Uploads each file (named by its file name) and prints its outcome; returns the number
+/// that did not end with a thumbnail and a catalog row.
+async fn upload_all(
+    app: &local::LocalPipeline,
+    files: &[PathBuf],
+    as_json: bool,
+) -> Result<usize, String> {
+    let progress = if !as_json && files.len() >= 20 && std::io::stderr().is_terminal() {
+        ProgressBar::new(files.len() as u64).with_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} uploads, {eta} left")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        )
+    } else {
+        ProgressBar::hidden()
+    };
+    let limit = app.steps().config.limits.max_input_bytes;
+    let mut failures = 0;
+    for file in files {
+        let key = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| format!("{} has no file name", file.display()))?;
+        let bytes = read_upload(file, limit)?;
+        let execution = app
+            .upload(&key, &bytes)
+            .await
+            .map_err(|e| format!("{key:?}: {e}"))?;
+        let outcome = ExecutionOutcome::of(&execution);
+        failures += usize::from(!outcome.ok());
+        let line = if as_json {
+            outcome_json(&outcome).to_string()
+        } else {
+            outcome_line(&key, &outcome)
+        };
+        progress.suspend(|| println!("{line}"));
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    if !as_json {
+        eprintln!(
+            "{} uploads: {} catalogued, {failures} failed",
+            files.len(),
+            files.len() - failures
+        );
+    }
+    Ok(failures)
+}
+
+/// Reads an upload, refusing files over the pipeline's limit before reading them whole.
+fn read_upload(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if bytes.len() as u64 > limit {
+        // Uploaded anyway would be refused by Validate; say it here, where the user is.
+        return Err(format!(
+            "{} is over the upload limit of {limit} bytes",
+            path.display()
+        ));
+    }
+    Ok(bytes)
+}
+
+pub async fn demo(data_dir: &Path, uploads: &Path, listen: &str, no_serve: bool) -> CommandResult {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(uploads)
+        .map_err(|e| {
+            format!(
+                "cannot read the sample uploads in {}: {e}",
+                uploads.display()
+            )
+        })?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_file() && path.file_name().is_some_and(|n| n != "SOURCES.md"))
+        .collect();
+    files.sort();
+    if data_dir.exists() {
+        std::fs::remove_dir_all(data_dir)
+            .map_err(|e| format!("cannot empty {}: {e}", data_dir.display()))?;
+    }
+    let args = LocalArgs {
+        data_dir: Some(data_dir.to_path_buf()),
+        ..LocalArgs::default()
+    };
+    let settings = Settings::resolve(&args, Some(listen.to_string()))?;
+    let app = Arc::new(local::open(&settings).await?);
+    let failures = upload_all(&app, &files, false).await?;
+    let smallest = app
+        .steps()
+        .catalog
+        .list(CatalogOrder::ThumbnailSize, Direction::Asc, 5)
+        .await
+        .map_err(|e| format!("catalog: {e}"))?;
+    println!("\nThe five smallest thumbnails:");
+    print_rows(&smallest);
+    let dir = data_dir.display();
+    println!(
+        "\n{} photos catalogued, {failures} failures recorded.\n\
+         Thumbnails:       {dir}/output/thumbnails/\n\
+         Failure records:  {dir}/logs/failures/\n\
+         Alerts (e-mail):  {dir}/outbox/\n\
+         Executions:       {dir}/executions/ (photopipe executions list --data-dir {dir})\n\
+         Catalog:          {}",
+        files.len() - failures,
+        settings.catalog_location()
+    );
+    if no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    println!("Gallery:          http://{listen}/  (executions: http://{listen}/executions; Ctrl-C stops)");
+    crate::serve::serve(app, listener)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Subcommand)]
+pub enum CatalogQuery {
+    /// The N smallest thumbnails.
+    Smallest {
+        #[command(flatten)]
+        local: LocalArgs,
+        #[arg(long, default_value_t = 5)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rows in a chosen order (newest first by default).
+    List {
+        #[command(flatten)]
+        local: LocalArgs,
+        #[arg(long, value_enum, default_value_t = OrderBy::UploadTime)]
+        order_by: OrderBy,
+        #[arg(long, value_enum)]
+        direction: Option<SortDirection>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum OrderBy {
+    UploadTime,
+    ThumbnailSize,
+    OriginalSize,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum SortDirection {
+    Asc,
+    Desc,
+}
+
+pub async fn catalog(query: CatalogQuery) -> CommandResult {
+    let (local, order, direction, limit, as_json) = match query {
+        CatalogQuery::Smallest { local, limit, json } => (
+            local,
+            CatalogOrder::ThumbnailSize,
+            Direction::Asc,
+            limit,
+            json,
+        ),
+        CatalogQuery::List {
+            local,
+            order_by,
+            direction,
+            limit,
+            json,
+        } => {
+            let order = match order_by {
+                OrderBy::UploadTime => CatalogOrder::UploadTime,
+                OrderBy::ThumbnailSize => CatalogOrder::ThumbnailSize,
+                OrderBy::OriginalSize => CatalogOrder::OriginalSize,
+            };
+            let direction = match (direction, order) {
+                (Some(SortDirection::Asc), _) => Direction::Asc,
+                (Some(SortDirection::Desc), _) | (None, CatalogOrder::UploadTime) => {
+                    Direction::Desc
+                }
+                (None, _) => Direction::Asc,
+            };
+            (local, order, direction, limit, json)
+        }
+    };
+    let settings = Settings::resolve(&local, None)?;
+    let catalog = local::open_catalog(&settings).await?;
+    let rows = catalog
+        .list(order, direction, limit)
+        .await
+        .map_err(|e| format!("catalog: {e}"))?;
+    if as_json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?
+        );
+    } else {
+        print_rows(&rows);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_rows(rows: &[CatalogRow]) {
+    println!(
+        "{:<10}  {:<8}  {:>13}  {:>14}  file name",
+        "date", "time", "original size", "thumbnail size"
+    );
+    for row in rows {
+        println!(
+            "{:<10}  {:<8}  {:>13}  {:>14}  {:?}",
+            row.upload_date, row.upload_time, row.original_size, row.thumbnail_size, row.file_name
+        );
+    }
+}
+
+#[derive(clap::Subcommand)]
+pub enum ExecutionsQuery {
+    /// Every execution, newest first.
+    List {
+        #[command(flatten)]
+        local: LocalArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One execution with its full event history.
+    Show {
+        #[command(flatten)]
+        local: LocalArgs,
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn executions(query: ExecutionsQuery) -> CommandResult {
+    match query {
+        ExecutionsQuery::List { local, json } => {
+            let store = local::open_executions(&Settings::resolve(&local, None)?)?;
+            let executions = store.list().map_err(|e| format!("executions: {e}"))?;
+            if json {
+                let summaries: Vec<_> = executions
+                    .iter()
+                    .map(|e| {
+                        serde_json::json!({"name": e.name, "status": e.status, "start_date": e.start_date,
+                                           "stop_date": e.stop_date, "error": e.error})
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&summaries).map_err(|e| e.to_string())?
+                );
+            } else {
+                for e in &executions {
+                    let status = serde_json::to_value(e.status)
+                        .ok()
+                        .and_then(|s| s.as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    let error = e.error.as_ref().map(|e| e.error.as_str()).unwrap_or("");
+                    println!("{:<9}  {}  {}  {}", status, e.start_date, e.name, error);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ExecutionsQuery::Show { local, name, json } => {
+            let store = local::open_executions(&Settings::resolve(&local, None)?)?;
+            let execution = store
+                .load(&name)
+                .map_err(|e| format!("executions: {e}"))?
+                .ok_or_else(|| format!("no execution named {name:?}"))?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&execution).map_err(|e| e.to_string())?
+                );
+            } else {
+                println!(
+                    "{} ({:?}), started {}",
+                    execution.name, execution.status, execution.start_date
+                );
+                for event in &execution.events {
+                    let details = serde_json::to_value(&event.details).unwrap_or_default();
+                    let kind = details.get("type").and_then(|t| t.as_str()).unwrap_or("?");
+                    let state = details.get("state").and_then(|t| t.as_str()).unwrap_or("");
+                    let error = details.get("error").and_then(|t| t.as_str()).unwrap_or("");
+                    println!("  +{:>6} ms  {kind:<18} {state} {error}", event.elapsed_ms);
+                }
+                if let Some(error) = &execution.error {
+                    println!("error: {}: {}", error.error, error.cause);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! The local pipeline assembled from the local adapters: buckets as folders in the data
+//! dir, the catalog in SQLite (or MySQL/MariaDB by URL), alerts by SMTP or into `outbox/`.
+//! Opening it also "deploys" the website into the output bucket, as the SAM stack uploads
+//! static_web_server/ into the S3 output bucket.
+
+use crate::executions::ExecutionStore;
+use crate::metrics::Metrics;
+use crate::pipeline::Pipeline;
+use crate::settings::Settings;
+use crate::steps::Steps;
+use photopipe_local::{FolderStorage, MailAlerts, MailConfig, SqlCatalog};
+use photopipe_pipeline::ports::{NewObject, SystemClock};
+use photopipe_pipeline::{Config, Storage};
+use std::sync::Arc;
+
+pub type LocalPipeline = Pipeline<FolderStorage, SqlCatalog, MailAlerts, SystemClock>;
+
+/// Bucket names locally are the folder names.
+pub const INPUT_BUCKET: &str = "input";
+pub const OUTPUT_BUCKET: &str = "output";
+pub const LOG_BUCKET: &str = "logs";
+
+/// The website, compiled in: (key in the output bucket, content type, bytes).
+const WEBSITE: [(&str, &str, &[u8]); 5] = [
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../../static_web_server/index.html"),
+    ),
+    (
+        "error.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../../static_web_server/error.html"),
+    ),
+    (
+        "assets/gallery.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static_web_server/assets/gallery.js"),
+    ),
+    (
+        "assets/gallery.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static_web_server/assets/gallery.css"),
+    ),
+    (
+        "assets/favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../../static_web_server/assets/favicon.svg"),
+    ),
+];
+
+pub async fn open(settings: &Settings) -> Result<LocalPipeline, String> {
+    let data = &settings.data_dir;
+    let buckets =
+        [INPUT_BUCKET, OUTPUT_BUCKET, LOG_BUCKET].map(|bucket| (bucket, data.join(bucket)));
+    for (_, dir) in &buckets {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let storage = FolderStorage::new(buckets);
+    let catalog = open_catalog(settings).await?;
+    let alerts = MailAlerts::new(&MailConfig {
+        smtp_url: settings.smtp_url.clone(),
+        from: settings.alert_from.clone(),
+        to: settings.alert_to.clone(),
+        ..MailConfig::new(data.join("outbox"))
+    })
+    .map_err(|e| format!("alerts: {e}"))?;
+    let mut config = Config::new(OUTPUT_BUCKET, LOG_BUCKET);
+    if let Some(max_edge) = settings.max_edge {
+        config.thumbnail.max_edge = max_edge;
+    }
+    deploy_website(&storage).await?;
+    let steps = Steps {
+        storage,
+        catalog,
+        alerts,
+        clock: SystemClock,
+        config,
+        metrics: Arc::new(Metrics::default()),
+    };
+    Pipeline::new(steps, INPUT_BUCKET, open_executions(settings)?)
+        .map_err(|e| format!("state machine: {e}"))
+}
+
+pub async fn open_catalog(settings: &Settings) -> Result<SqlCatalog, String> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", settings.data_dir.display()))?;
+    match &settings.database_url {
+        Some(url) => SqlCatalog::connect(url).await,
+        None => SqlCatalog::open_sqlite(&settings.sqlite_path()).await,
+    }
+    .map_err(|e| format!("catalog database: {e}"))
+}
+
+pub fn open_executions(settings: &Settings) -> Result<ExecutionStore, String> {
+    let dir = settings.data_dir.join("executions");
+    ExecutionStore::open(&dir).map_err(|e| format!("cannot open {}: {e}", dir.display()))
+}
+
+async fn deploy_website(storage: &FolderStorage) -> Result<(), String> {
+    for (key, content_type, bytes) in WEBSITE {
+        let object = NewObject {
+            bytes,
+            content_type,
+            cache_control: Some("no-cache"),
+        };
+        storage
+            .put(OUTPUT_BUCKET, key, object)
+            .await
+            .map_err(|e| format!("cannot deploy the website ({key}): {e}"))?;
+    }
+    Ok(())
+}

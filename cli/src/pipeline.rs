@@ -1,0 +1,222 @@
+//! The local pipeline: what AWS does around the Lambdas, done in one process. An upload is
+//! written to the input bucket (a folder), described by the same S3 event record AWS would
+//! send, turned into an execution by the same trigger logic (same deterministic name, so a
+//! duplicate starts nothing), and run by the local interpreter of the same ASL file, with
+//! every event recorded for `photopipe executions`.
+
+use crate::executions::ExecutionStore;
+use crate::metrics::Metrics;
+use crate::steps::{Steps, SUBSTITUTIONS};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use photopipe_pipeline::ports::NewObject;
+use photopipe_pipeline::trigger::{self, Decision, S3Bucket, S3Entity, S3EventRecord, S3Object};
+use photopipe_pipeline::{Alerts, Catalog, Clock, PortError, Storage};
+use photopipe_statemachine::{Execution, Runner, StateMachine};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The state machine definition, compiled in so the binary runs anywhere.
+pub const DEFINITION: &str = include_str!("../../statemachine/photo_pipeline.asl.json");
+
+/// S3 sends keys form-encoded: unreserved characters as they are, a space as `+`.
+const S3_KEY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+#[derive(Debug)]
+pub enum PipelineError {
+    /// The upload could not be stored or read back.
+    Storage(PortError),
+    /// The trigger refused the object (e.g. a key no execution name can be made from).
+    Trigger(String),
+    /// The execution history could not be written.
+    History(std::io::Error),
+}
+
+impl std::fmt::Display for PipelineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PipelineError::Storage(e) => write!(f, "storage: {e}"),
+            PipelineError::Trigger(e) => write!(f, "trigger: {e}"),
+            PipelineError::History(e) => write!(f, "execution history: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for PipelineError {}
+
+pub struct Pipeline<S, C, A, K> {
+    runner: Runner<Steps<S, C, A, K>>,
+    store: ExecutionStore,
+    metrics: Arc<Metrics>,
+    input_bucket: String,
+    /// Executions running in this process, so a watcher and an upload of the same object
+    /// do not run it twice at once.
+    in_flight: Mutex<HashSet<String>>,
+}
+
+impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
+    pub fn new(
+        steps: Steps<S, C, A, K>,
+        input_bucket: impl Into<String>,
+        store: ExecutionStore,
+    ) -> Result<Self, photopipe_statemachine::DefinitionError> {
+        let machine = StateMachine::load("photo_pipeline", DEFINITION, SUBSTITUTIONS)?;
+        let metrics = steps.metrics.clone();
+        Ok(Pipeline {
+            runner: Runner::new(machine, steps),
+            store,
+            metrics,
+            input_bucket: input_bucket.into(),
+            in_flight: Mutex::new(HashSet::new()),
+        })
+    }
+
+    pub fn steps(&self) -> &Steps<S, C, A, K> {
+        self.runner.invoker()
+    }
+
+    pub fn executions(&self) -> &ExecutionStore {
+        &self.store
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Stores `bytes` as `key` in the input bucket and runs its execution to the end.
+    pub async fn upload(&self, key: &str, bytes: &[u8]) -> Result<Execution, PipelineError> {
+        let object = NewObject {
+            bytes,
+            content_type: "application/octet-stream",
+            cache_control: None,
+        };
+        self.steps()
+            .storage
+            .put(&self.input_bucket, key, object)
+            .await
+            .map_err(PipelineError::Storage)?;
+        self.process(key).await
+    }
+
+    /// Runs the execution for the object `key` of the input bucket, as its S3 event would
+    /// start it; an execution of the same object version that already finished is returned
+    /// instead of running again.
+    pub async fn process(&self, key: &str) -> Result<Execution, PipelineError> {
+        let start = self.execution_for(key).await?;
+        loop {
+            if let Some(done) = self.finished(&start.name)? {
+                return Ok(done);
+            }
+            let claimed = self
+                .in_flight
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(start.name.clone());
+            if claimed {
+                break;
+            }
+            // Running elsewhere in this process: wait for its record to show the end.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let result = self.run(&start).await;
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&start.name);
+        result
+    }
+
+    /// Keys of the input bucket whose execution has not finished (new files, or uploads
+    /// interrupted by a restart).
+    pub async fn pending(&self) -> Result<Vec<String>, PipelineError> {
+        let mut keys = self
+            .steps()
+            .storage
+            .list(&self.input_bucket, "")
+            .await
+            .map_err(PipelineError::Storage)?;
+        keys.sort();
+        let mut pending = Vec::new();
+        for key in keys {
+            let name = match self.execution_for(&key).await {
+                Ok(start) => start.name,
+                // Deleted between listing and now, or refused by the trigger: nothing to run.
+                Err(_) => continue,
+            };
+            if !self
+                .store
+                .is_finished(&name)
+                .map_err(PipelineError::History)?
+            {
+                pending.push(key);
+            }
+        }
+        Ok(pending)
+    }
+
+    fn finished(&self, name: &str) -> Result<Option<Execution>, PipelineError> {
+        let record = self.store.load(name).map_err(PipelineError::History)?;
+        Ok(record.filter(|e| e.status != photopipe_statemachine::ExecutionStatus::Running))
+    }
+
+    /// The execution S3's event for this object would start.
+    async fn execution_for(&self, key: &str) -> Result<trigger::ExecutionStart, PipelineError> {
+        let head = self
+            .steps()
+            .storage
+            .head(&self.input_bucket, key)
+            .await
+            .map_err(PipelineError::Storage)?;
+        let record = S3EventRecord {
+            event_name: "ObjectCreated:Put".into(),
+            event_time: self
+                .steps()
+                .clock
+                .now()
+                .format(&time::format_description::well_known::Rfc3339)
+                .expect("the clock's time formats as RFC 3339"),
+            s3: S3Entity {
+                bucket: S3Bucket {
+                    name: self.input_bucket.clone(),
+                },
+                object: S3Object {
+                    key: utf8_percent_encode(key, S3_KEY_ENCODE)
+                        .to_string()
+                        .replace("%20", "+"),
+                    size: Some(head.size),
+                    e_tag: head.etag,
+                    version_id: None,
+                },
+            },
+        };
+        match trigger::decide(&record, &Default::default()) {
+            Ok(Decision::Start(start)) => Ok(start),
+            Ok(Decision::Ignore(why)) => Err(PipelineError::Trigger(why.to_string())),
+            Err(e) => Err(PipelineError::Trigger(e.message)),
+        }
+    }
+
+    async fn run(&self, start: &trigger::ExecutionStart) -> Result<Execution, PipelineError> {
+        let input = serde_json::to_value(&start.input).expect("an Upload always serialises");
+        self.metrics.execution_started();
+        let mut save_error = None;
+        let execution = self
+            .runner
+            .run_observed(&start.name, input, |record| {
+                if let Err(e) = self.store.save(record) {
+                    save_error.get_or_insert(e);
+                }
+            })
+            .await;
+        self.metrics.execution_finished(&execution);
+        match save_error {
+            Some(e) => Err(PipelineError::History(e)),
+            None => Ok(execution),
+        }
+    }
+}

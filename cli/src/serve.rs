@@ -1,0 +1,216 @@
+//! `photopipe serve`: the local stand-in for everything AWS serves. The output bucket as the
+//! S3 website endpoint would serve it (index and error documents included), uploads over
+//! `PUT /uploads/{name}` that run the pipeline and answer with its outcome, the catalog as
+//! JSON, the executions page the Step Functions console shows, health and metrics — and a
+//! watcher that starts executions for files dropped into `input/`, as S3 events would.
+
+use crate::local::LocalPipeline;
+use crate::report::{outcome_json, ExecutionOutcome};
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use photopipe_pipeline::ports::{CatalogOrder, Direction};
+use photopipe_pipeline::{Catalog, PortError, Storage};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the watcher looks at `input/`.
+const WATCH_INTERVAL: Duration = Duration::from_secs(1);
+
+type App = Arc<LocalPipeline>;
+
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/uploads/{name}", put(upload))
+        .route("/api/catalog", get(catalog))
+        .route("/executions", get(executions_page))
+        .route("/executions/{name}", get(execution_json))
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/metrics", get(metrics))
+        .fallback(get(website))
+        .with_state(app)
+}
+
+/// Serves until the process is stopped, watching `input/` meanwhile.
+pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    tokio::spawn(watch_input(app.clone()));
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}
+
+/// Runs executions for files that appear in `input/` without one (copied in by hand, or
+/// left by a restart), as S3's ObjectCreated events would start them.
+async fn watch_input(app: App) {
+    loop {
+        match app.pending().await {
+            Ok(keys) => {
+                for key in keys {
+                    if let Err(e) = app.process(&key).await {
+                        eprintln!("photopipe: watcher: {key:?}: {e}");
+                    }
+                }
+            }
+            Err(e) => eprintln!("photopipe: watcher: {e}"),
+        }
+        tokio::time::sleep(WATCH_INTERVAL).await;
+    }
+}
+
+fn json_error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({"ok": false, "error": message.into()}))).into_response()
+}
+
+async fn upload(State(app): State<App>, Path(name): Path<String>, request: Request) -> Response {
+    if let Err(why) = check_upload_name(&name) {
+        return json_error(StatusCode::BAD_REQUEST, format!("bad file name: {why}"));
+    }
+    let limit = app.steps().config.limits.max_input_bytes;
+    let bytes = match axum::body::to_bytes(
+        request.into_body(),
+        usize::try_from(limit).unwrap_or(usize::MAX),
+    )
+    .await
+    {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the upload is over the limit of {limit} bytes"),
+            )
+        }
+    };
+    match app.upload(&name, &bytes).await {
+        Ok(execution) => {
+            let outcome = ExecutionOutcome::of(&execution);
+            (StatusCode::CREATED, Json(outcome_json(&outcome))).into_response()
+        }
+        Err(e) => json_error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+/// Upload names become keys at the top of the input bucket: one path segment of printable
+/// characters, as a browser's file name is.
+fn check_upload_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() || name.len() > 255 {
+        return Err("it must be 1 to 255 bytes long");
+    }
+    if name.contains(['/', '\\']) {
+        return Err("it must not contain / or \\");
+    }
+    if name.chars().any(char::is_control) {
+        return Err("it must not contain control characters");
+    }
+    if name == "." || name == ".." {
+        return Err("it must not be . or ..");
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct CatalogQuery {
+    order_by: Option<CatalogOrder>,
+    direction: Option<Direction>,
+    limit: Option<u32>,
+}
+
+async fn catalog(
+    State(app): State<App>,
+    query: Result<Query<CatalogQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(query)) = query else {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "order_by is upload_time, thumbnail_size or original_size; direction asc or desc; limit a number",
+        );
+    };
+    let order = query.order_by.unwrap_or(CatalogOrder::UploadTime);
+    let direction = query.direction.unwrap_or(match order {
+        CatalogOrder::UploadTime => Direction::Desc,
+        _ => Direction::Asc,
+    });
+    let limit = query.limit.unwrap_or(100).min(1000);
+    match app.steps().catalog.list(order, direction, limit).await {
+        Ok(rows) => Json(rows).into_response(),
+        Err(e) => json_error(StatusCode::SERVICE_UNAVAILABLE, format!("catalog: {e}")),
+    }
+}
+
+async fn metrics(State(app): State<App>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        app.metrics().render(),
+    )
+        .into_response()
+}
+
+async fn execution_json(State(app): State<App>, Path(name): Path<String>) -> Response {
+    match app.executions().load(&name) {
+        Ok(Some(execution)) => Json(execution).into_response(),
+        Ok(None) => json_error(StatusCode::NOT_FOUND, "no such execution"),
+        Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+async fn executions_page(State(app): State<App>) -> Response {
+    match app.executions().list() {
+        Ok(executions) => Html(crate::report::executions_html(&executions)).into_response(),
+        Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// The output bucket as the S3 website endpoint serves it: `/` and `…/` are the index
+/// document, a missing key is the error document with status 404.
+async fn website(State(app): State<App>, uri: axum::http::Uri) -> Response {
+    let storage = &app.steps().storage;
+    let bucket = &app.steps().config.output_bucket;
+    let Ok(path) = percent_encoding::percent_decode_str(uri.path()).decode_utf8() else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let mut key = path.trim_start_matches('/').to_string();
+    if key.is_empty() || key.ends_with('/') {
+        key.push_str("index.html");
+    }
+    match object_response(storage, bucket, &key, StatusCode::OK).await {
+        Ok(response) => response,
+        Err(PortError::NotFound) => {
+            object_response(storage, bucket, "error.html", StatusCode::NOT_FOUND)
+                .await
+                .unwrap_or_else(|_| StatusCode::NOT_FOUND.into_response())
+        }
+        Err(e) => {
+            eprintln!("photopipe: website: {key:?}: {e}");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+async fn object_response(
+    storage: &impl Storage,
+    bucket: &str,
+    key: &str,
+    status: StatusCode,
+) -> Result<Response, PortError> {
+    let head = storage.head(bucket, key).await?;
+    let bytes = storage.get(bucket, key, head.size).await?;
+    let content_type = head
+        .content_type
+        .and_then(|t| HeaderValue::from_str(&t).ok())
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .body(Body::from(bytes))
+        .map_err(|e| PortError::Permanent(e.to_string()))
+}
