@@ -495,3 +495,48 @@ def test_every_created_resource_carries_the_username(stack, moto, parameters):
         if summary["ResourceType"] == "AWS::Lambda::Permission":
             continue  # no name of its own
         assert u in physical, (summary["LogicalResourceId"], physical)
+
+
+# ------------------------------------------------------------------------- pipeline.yaml
+
+
+def test_pipeline_deploys_staging_then_approval_then_prod():
+    from cfn_flip import load_yaml
+
+    pipeline = load_yaml((SAM_DIR / "pipeline.yaml").read_text())
+    resources = pipeline["Resources"]
+    props = resources["Pipeline"]["Properties"]
+    assert props["PipelineType"] == "V2"
+    assert [s["Name"] for s in props["Stages"]] == ["Source", "Staging", "Approve", "Production"]
+    source = props["Stages"][0]["Actions"][0]
+    assert source["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    assert source["Configuration"]["ConnectionArn"] == {"Ref": "GitHubConnection"}
+    assert props["Triggers"][0]["GitConfiguration"]["Push"][0]["Branches"]["Includes"] == [{"Ref": "Branch"}]
+    assert pipeline["Parameters"]["Branch"]["Default"] == "main"
+    assert props["Stages"][2]["Actions"][0]["ActionTypeId"]["Provider"] == "Manual"
+    envs = {}
+    for project in ("StagingBuild", "ProductionBuild"):
+        variables = resources[project]["Properties"]["Environment"]["EnvironmentVariables"]
+        envs[project] = {v["Name"]: v["Value"] for v in variables}["DEPLOY_ENV"]
+        assert resources[project]["Properties"]["Source"]["BuildSpec"] == "buildspec.yml"
+    assert envs == {"StagingBuild": "staging", "ProductionBuild": "prod"}
+    bucket = resources["ArtifactBucket"]["Properties"]
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    for role in (r for r in resources.values() if r["Type"] == "AWS::IAM::Role"):
+        assert not role["Properties"].get("ManagedPolicyArns")
+
+
+def test_buildspec_runs_tests_lints_build_and_deploy():
+    import yaml
+
+    spec = yaml.safe_load((REPO / "buildspec.yml").read_text())
+    assert spec["version"] == 0.2
+    commands = "\n".join(c for phase in spec["phases"].values() for c in phase["commands"])
+    for needle in ("bash .ci/test", "bash sam/tests/run.sh", "sam build --beta-features",
+                   "sam deploy --config-env", "aws s3 sync static_web_server/", "rustup target add aarch64-unknown-linux-gnu"):
+        assert needle in commands, needle
+    config = __import__("tomllib").loads((SAM_DIR / "samconfig.toml").read_text())
+    for env in ("staging", "prod"):
+        deploy = config[env]["deploy"]["parameters"]
+        assert "CAPABILITY_NAMED_IAM" in deploy["capabilities"] and deploy["resolve_s3"] is True
