@@ -75,17 +75,33 @@ fn decode_jpeg(input: &[u8], target_w: u32, target_h: u32, limits: &Limits) -> R
     }
     let (width, height) = (u32::from(frame.width), u32::from(frame.height));
     let icc = header.icc_profile();
-    if width.div_ceil(8) >= target_w && height.div_ceil(8) >= target_h {
+    // Shrink-on-load is a box filter: like libvips and Pillow, leave the final resample at
+    // least a factor of 2 where decoding that much more is cheap (sequential files), and
+    // take the smallest scale that covers the target for progressive ones, whose finer
+    // scales cost a full decode.
+    let sequential = !frame.progressive && frame.precision == 8;
+    let margin = if sequential { 2 } else { 1 };
+    let covers =
+        |n: u32| width.div_ceil(n) >= margin * target_w && height.div_ceil(n) >= margin * target_h;
+    let block_scale = if covers(8) {
+        Some(jpeg::dc::BlockScale::Eighth)
+    } else if sequential && covers(4) {
+        Some(jpeg::dc::BlockScale::Quarter)
+    } else {
+        None
+    };
+    if let Some(scale) = block_scale {
         check_budget(
-            jpeg::dc::memory_estimate(frame),
-            "the 1/8-scale JPEG decode",
+            jpeg::dc::memory_estimate(frame, scale),
+            "the block-average JPEG decode",
             limits,
         )?;
-        let image = jpeg::dc::decode(input, &header)?;
+        let image = jpeg::dc::decode(input, &header, scale)?;
+        let n = f64::from(8 / scale.side());
         return Ok(Decoded {
             width: image.width,
             height: image.height,
-            content: (f64::from(width) / 8.0, f64::from(height) / 8.0),
+            content: (f64::from(width) / n, f64::from(height) / n),
             samples: image.samples,
             icc,
         });
@@ -121,7 +137,7 @@ fn decode_jpeg(input: &[u8], target_w: u32, target_h: u32, limits: &Limits) -> R
     decoder.read_info().map_err(jpeg_error)?;
     let clamp16 = |v: u32| v.clamp(1, u32::from(u16::MAX)) as u16;
     let (out_w, out_h) = decoder
-        .scale(clamp16(target_w), clamp16(target_h))
+        .scale(clamp16(margin * target_w), clamp16(margin * target_h))
         .map_err(jpeg_error)?;
     let data = decoder.decode().map_err(jpeg_error)?;
     let (out_w, out_h) = (u32::from(out_w), u32::from(out_h));

@@ -1,4 +1,5 @@
-//! The DC-only JPEG decoder: the 1/8-scale image of a JPEG, one pixel per 8×8 block.
+//! The block-average JPEG decoder: the 1/8-scale image of a JPEG (one pixel per 8×8 block),
+//! or for sequential files the 1/4-scale one (2×2 per block).
 //!
 //! A block's DC coefficient is its average, so a picture made of DC values alone is exactly
 //! what a full decode followed by an 8×8 box filter gives — the shrink-on-load libjpeg does at
@@ -6,29 +7,60 @@
 //! code, but AC codes are skipped without being decoded to values; progressive AC scans —
 //! most of a progressive file — are not read at all, and no full-size coefficient buffer is
 //! allocated, which keeps a 100 MP photo within a few megabytes.
+//!
+//! The averages of a block's four 4×4 quarters need only the coefficients whose horizontal
+//! and vertical frequencies are 0 or odd (the even ones average to zero over a half block),
+//! so the 1/4-scale image is an exact 4×4 box filter too, at almost the same cost: those 25
+//! coefficients are decoded to values while the others are skipped.
 
 use super::huffman::{next_segment_marker, BitReader, HuffmanTable};
 use super::{parse_frame, read_segment, ColourModel, Frame, Header};
 use crate::decode::Samples;
 use crate::{Error, Result};
 
-/// The 1/8-scale image: `ceil(width / 8) × ceil(height / 8)`.
+/// How many pixels each 8×8 block becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockScale {
+    /// One: the 1/8-scale image. Any JPEG.
+    Eighth,
+    /// 2×2: the 1/4-scale image. Sequential 8-bit JPEGs only.
+    Quarter,
+}
+
+impl BlockScale {
+    /// Pixels per block side.
+    pub fn side(self) -> u32 {
+        match self {
+            BlockScale::Eighth => 1,
+            BlockScale::Quarter => 2,
+        }
+    }
+}
+
+/// The scaled image: `ceil(width / n) × ceil(height / n)` for scale 1/n.
 pub struct DcImage {
     pub width: u32,
     pub height: u32,
     pub samples: Samples,
 }
 
-/// Memory the decoder will allocate for a frame: the DC grid (i16) and the 8-bit planes.
-pub fn memory_estimate(frame: &Frame) -> u64 {
+/// Memory the decoder will allocate for a frame at `scale`: the DC grid (i16) or the
+/// quarter planes, the upsampled 8-bit planes and the interleaved output.
+pub fn memory_estimate(frame: &Frame, scale: BlockScale) -> u64 {
     let layout = BlockLayout::new(frame);
     let blocks: u64 = layout
         .grids
         .iter()
         .map(|g| g.stride as u64 * g.rows as u64)
         .sum();
-    let out = u64::from(frame.width).div_ceil(8) * u64::from(frame.height).div_ceil(8);
-    blocks * 2 + blocks + out * (frame.components.len() as u64 + 4)
+    let per_block = u64::from(scale.side() * scale.side());
+    let side = u64::from(8 / scale.side());
+    let out = u64::from(frame.width).div_ceil(side) * u64::from(frame.height).div_ceil(side);
+    let grids = match scale {
+        BlockScale::Eighth => blocks * 2,
+        BlockScale::Quarter => blocks * per_block,
+    };
+    grids + blocks * per_block + out * (frame.components.len() as u64 + 4)
 }
 
 /// The block geometry of a frame.
@@ -98,8 +130,11 @@ impl BlockLayout {
 struct ComponentState {
     shape: GridShape,
     dc: Vec<i16>,
-    /// The DC quantiser, latched at the component's first scan (as libjpeg does).
-    quant: Option<u16>,
+    /// At quarter scale: the 2×2 pixels of every block, `2 * stride` per row.
+    quarters: Vec<u8>,
+    /// The quantisation table (zigzag order), latched at the component's first scan (as
+    /// libjpeg does).
+    quant: Option<[u16; 64]>,
     /// Successive-approximation bit still missing (0 once the DC is complete); None before
     /// any DC scan.
     missing_low_bit: Option<u8>,
@@ -111,7 +146,8 @@ struct Decoder<'a> {
     frame: Frame,
     layout: BlockLayout,
     components: Vec<ComponentState>,
-    quant_tables: [Option<u16>; 4],
+    scale: BlockScale,
+    quant_tables: [Option<[u16; 64]>; 4],
     dc_tables: [Option<HuffmanTable>; 4],
     ac_tables: [Option<HuffmanTable>; 4],
     restart_interval: u32,
@@ -127,29 +163,42 @@ struct Scan {
     approx_low: u8,
 }
 
-/// Decodes `data` (a whole JPEG file whose header was read into `header`) at scale 1/8.
-pub fn decode(data: &[u8], header: &Header) -> Result<DcImage> {
+/// Decodes `data` (a whole JPEG file whose header was read into `header`) at `scale`.
+pub fn decode(data: &[u8], header: &Header, scale: BlockScale) -> Result<DcImage> {
     let frame = header
         .frame
         .clone()
         .ok_or_else(|| Error::corrupt("JPEG has no frame header"))?;
+    if scale == BlockScale::Quarter && (frame.progressive || frame.precision != 8) {
+        return Err(Error::corrupt(
+            "quarter-scale decoding needs a sequential 8-bit JPEG",
+        ));
+    }
     let model = header.colour_model(&frame);
-    let mut decoder = Decoder::new(data, frame);
+    let mut decoder = Decoder::new(data, frame, scale);
     decoder.run()?;
     decoder.finish(model)
 }
 
 impl<'a> Decoder<'a> {
-    fn new(data: &'a [u8], frame: Frame) -> Self {
+    fn new(data: &'a [u8], frame: Frame, scale: BlockScale) -> Self {
         let layout = BlockLayout::new(&frame);
         let components = layout
             .grids
             .iter()
-            .map(|&shape| ComponentState {
-                shape,
-                dc: vec![0; shape.stride as usize * shape.rows as usize],
-                quant: None,
-                missing_low_bit: None,
+            .map(|&shape| {
+                let blocks = shape.stride as usize * shape.rows as usize;
+                let (dc, quarters) = match scale {
+                    BlockScale::Eighth => (vec![0; blocks], Vec::new()),
+                    BlockScale::Quarter => (Vec::new(), vec![0; blocks * 4]),
+                };
+                ComponentState {
+                    shape,
+                    dc,
+                    quarters,
+                    quant: None,
+                    missing_low_bit: None,
+                }
             })
             .collect();
         Decoder {
@@ -157,6 +206,7 @@ impl<'a> Decoder<'a> {
             frame,
             layout,
             components,
+            scale,
             quant_tables: [None; 4],
             dc_tables: [None, None, None, None],
             ac_tables: [None, None, None, None],
@@ -211,13 +261,15 @@ impl<'a> Decoder<'a> {
             if id > 3 || p.len() < 1 + size {
                 return Err(Error::corrupt("JPEG quantisation table is invalid"));
             }
-            // Only the first entry, the DC quantiser, is needed at 1/8 scale.
-            let dc = if precision == 0 {
-                u16::from(p[1])
-            } else {
-                u16::from_be_bytes([p[1], p[2]])
-            };
-            self.quant_tables[id] = Some(dc);
+            let mut table = [0u16; 64];
+            for (k, entry) in table.iter_mut().enumerate() {
+                *entry = if precision == 0 {
+                    u16::from(p[1 + k])
+                } else {
+                    u16::from_be_bytes([p[1 + 2 * k], p[2 + 2 * k]])
+                };
+            }
+            self.quant_tables[id] = Some(table);
             p = &p[1 + size..];
         }
         Ok(())
@@ -323,6 +375,18 @@ impl<'a> Decoder<'a> {
             u32::from(scan.spectral_start) + 1
         };
         let shift = u32::from(scan.approx_low);
+        let weights: Vec<Box<[[f32; 4]; 64]>> = match self.scale {
+            BlockScale::Eighth => Vec::new(),
+            BlockScale::Quarter => scan
+                .members
+                .iter()
+                .map(|&(index, ..)| {
+                    Box::new(quarter_weights(
+                        &self.components[index].quant.expect("latched above"),
+                    ))
+                })
+                .collect(),
+        };
         let mut reader = BitReader::new(self.data, start);
         let mut predictors = [0i32; 4];
         let mut until_restart = self.restart_interval;
@@ -366,6 +430,21 @@ impl<'a> Decoder<'a> {
                                 ));
                             }
                             predictors[slot] += reader.receive_extend(size);
+                            if let Some(weights) = weights.get(slot) {
+                                let table =
+                                    self.ac_tables[ac_table].as_ref().expect("checked above");
+                                let dc = predictors[slot] as f32;
+                                let mut sums = weights[0].map(|w| dc * w);
+                                reader.accumulate_ac(table, weights, &mut sums)?;
+                                let component = &mut self.components[index];
+                                let stride = 2 * component.shape.stride as usize;
+                                let corner = 2 * y as usize * stride + 2 * x as usize;
+                                for (quarter, sum) in sums.iter().enumerate() {
+                                    let at = corner + (quarter >> 1) * stride + (quarter & 1);
+                                    component.quarters[at] = (sum + 128.5).clamp(0.0, 255.0) as u8;
+                                }
+                                continue;
+                            }
                             let value =
                                 (predictors[slot] << shift).clamp(i16::MIN.into(), i16::MAX.into());
                             self.components[index].dc[cell] = value as i16;
@@ -390,8 +469,9 @@ impl<'a> Decoder<'a> {
 
     /// Turns the DC grids into an interleaved 8-bit image in the frame's colour model.
     fn finish(self, model: ColourModel) -> Result<DcImage> {
-        let width = u32::from(self.frame.width).div_ceil(8);
-        let height = u32::from(self.frame.height).div_ceil(8);
+        let side = 8 / self.scale.side();
+        let width = u32::from(self.frame.width).div_ceil(side);
+        let height = u32::from(self.frame.height).div_ceil(side);
         let precision = u32::from(self.frame.precision);
         let mut planes = Vec::with_capacity(self.components.len());
         for (state, component) in self.components.iter().zip(&self.frame.components) {
@@ -409,11 +489,15 @@ impl<'a> Decoder<'a> {
                 }
                 Some(_) => {}
             }
-            let plane = dc_plane(state, precision);
+            let n = self.scale.side();
+            let plane = match self.scale {
+                BlockScale::Eighth => dc_plane(state, precision),
+                BlockScale::Quarter => quarter_plane(state),
+            };
             planes.push(upsample(
                 &plane,
-                state.shape.used_x,
-                state.shape.used_y,
+                state.shape.used_x * n,
+                state.shape.used_y * n,
                 (self.layout.h_max, state.shape.h),
                 (self.layout.v_max, state.shape.v),
                 width,
@@ -431,7 +515,7 @@ impl<'a> Decoder<'a> {
 
 /// One component's block averages as 8-bit samples (libjpeg's 1×1 IDCT).
 fn dc_plane(state: &ComponentState, precision: u32) -> Vec<u8> {
-    let quant = i32::from(state.quant.unwrap_or(1));
+    let quant = i32::from(state.quant.map_or(1, |q| q[0]));
     let centre = 1i32 << (precision - 1);
     let max = (1i32 << precision) - 1;
     let down = precision.saturating_sub(8);
@@ -448,6 +532,60 @@ fn dc_plane(state: &ComponentState, precision: u32) -> Vec<u8> {
         }));
     }
     plane
+}
+
+/// One component's quarter averages, cropped to the blocks that cover it.
+fn quarter_plane(state: &ComponentState) -> Vec<u8> {
+    let stride = 2 * state.shape.stride as usize;
+    let (used_x, used_y) = (
+        2 * state.shape.used_x as usize,
+        2 * state.shape.used_y as usize,
+    );
+    let mut plane = Vec::with_capacity(used_x * used_y);
+    for row in state.quarters.chunks_exact(stride).take(used_y) {
+        plane.extend_from_slice(&row[..used_x]);
+    }
+    plane
+}
+
+/// Natural (row-major) position of each zigzag index.
+const ZIGZAG: [usize; 64] = [
+    0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20,
+    13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59,
+    52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+];
+
+/// For each zigzag index: what one unit of that quantised coefficient adds to the average of
+/// each 4×4 quarter (top-left, top-right, bottom-left, bottom-right) of its block.
+///
+/// The 8-point IDCT is f(x) = Σ C(u)/2 · F(u) · cos((2x+1)uπ/16); its mean over x = 0..3 is
+/// Σ F(u) · a(u) with a(u) = C(u)/2 · mean(cos((2x+1)uπ/16)), zero for even u > 0, and the
+/// mean over x = 4..7 is the same with odd u negated.
+fn quarter_weights(quant: &[u16; 64]) -> [[f32; 4]; 64] {
+    let mean_basis = |u: usize| -> f64 {
+        let c = if u == 0 {
+            std::f64::consts::FRAC_1_SQRT_2
+        } else {
+            1.0
+        };
+        let mean = (0..4)
+            .map(|x| ((2 * x + 1) as f64 * u as f64 * std::f64::consts::PI / 16.0).cos())
+            .sum::<f64>()
+            / 4.0;
+        c / 2.0 * mean
+    };
+    let mut weights = [[0f32; 4]; 64];
+    for (k, weight) in weights.iter_mut().enumerate() {
+        let (v, u) = (ZIGZAG[k] / 8, ZIGZAG[k] % 8);
+        let base = f64::from(quant[k]) * mean_basis(u) * mean_basis(v);
+        if base.abs() < 1e-12 {
+            continue;
+        }
+        let flip_x = if u % 2 == 1 { -1.0 } else { 1.0 };
+        let flip_y = if v % 2 == 1 { -1.0 } else { 1.0 };
+        *weight = [base, base * flip_x, base * flip_y, base * flip_x * flip_y].map(|w| w as f32);
+    }
+    weights
 }
 
 /// Scales a subsampled plane up to the image size with linear interpolation between sample
@@ -605,21 +743,21 @@ mod tests {
         out
     }
 
-    /// The reference: a full decode by jpeg-decoder, averaged over each 8×8 block.
-    fn block_means(jpeg: &[u8]) -> (u32, u32, Vec<f64>) {
+    /// The reference: a full decode by jpeg-decoder, averaged over each `side`² block.
+    fn block_means(jpeg: &[u8], side: usize) -> (u32, u32, Vec<f64>) {
         let mut decoder = jpeg_decoder::Decoder::new(jpeg);
         let pixels = decoder.decode().expect("reference decodes");
         let info = decoder.info().expect("info");
         let (w, h) = (usize::from(info.width), usize::from(info.height));
         let channels = pixels.len() / (w * h);
-        let (bw, bh) = (w.div_ceil(8), h.div_ceil(8));
+        let (bw, bh) = (w.div_ceil(side), h.div_ceil(side));
         let mut means = vec![0.0; bw * bh * channels];
         for by in 0..bh {
             for bx in 0..bw {
                 for c in 0..channels {
                     let (mut sum, mut n) = (0.0, 0.0);
-                    for y in by * 8..(by * 8 + 8).min(h) {
-                        for x in bx * 8..(bx * 8 + 8).min(w) {
+                    for y in by * side..(by * side + side).min(h) {
+                        for x in bx * side..(bx * side + side).min(w) {
                             sum += f64::from(pixels[(y * w + x) * channels + c]);
                             n += 1.0;
                         }
@@ -633,9 +771,13 @@ mod tests {
 
     /// Mean absolute difference between the DC image and the reference block means.
     fn dc_error(jpeg: &[u8]) -> f64 {
+        scaled_error(jpeg, BlockScale::Eighth)
+    }
+
+    fn scaled_error(jpeg: &[u8], scale: BlockScale) -> f64 {
         let header = read_header(jpeg).expect("header");
-        let image = decode(jpeg, &header).expect("DC decode");
-        let (bw, bh, means) = block_means(jpeg);
+        let image = decode(jpeg, &header, scale).expect("block decode");
+        let (bw, bh, means) = block_means(jpeg, 8 / scale.side() as usize);
         assert_eq!((image.width, image.height), (bw, bh));
         let samples = match image.samples {
             Samples::Grey8(v) | Samples::Rgb8(v) => v,
@@ -683,6 +825,28 @@ mod tests {
     }
 
     #[test]
+    fn quarter_scale_matches_4x4_means() {
+        let jpeg = encode(203, 117, jpeg_encoder::ColorType::Rgb, |e| {
+            e.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_4_4);
+            e.set_restart_interval(2);
+        });
+        let error = scaled_error(&jpeg, BlockScale::Quarter);
+        assert!(error < 1.5, "mean error {error}");
+        let grey = encode(97, 65, jpeg_encoder::ColorType::Luma, |_| {});
+        let error = scaled_error(&grey, BlockScale::Quarter);
+        assert!(error < 1.5, "mean error {error}");
+    }
+
+    #[test]
+    fn quarter_scale_refuses_progressive_files() {
+        let jpeg = encode(64, 64, jpeg_encoder::ColorType::Rgb, |e| {
+            e.set_progressive(true)
+        });
+        let header = read_header(&jpeg).unwrap();
+        assert!(decode(&jpeg, &header, BlockScale::Quarter).is_err());
+    }
+
+    #[test]
     fn greyscale_matches_block_means() {
         let jpeg = encode(97, 65, jpeg_encoder::ColorType::Luma, |_| {});
         let error = dc_error(&jpeg);
@@ -694,7 +858,9 @@ mod tests {
         let jpeg = encode(256, 256, jpeg_encoder::ColorType::Rgb, |_| {});
         let cut = &jpeg[..jpeg.len() * 2 / 3];
         let header = read_header(cut).expect("header survives");
-        let error = decode(cut, &header).err().expect("truncation is an error");
+        let error = decode(cut, &header, BlockScale::Eighth)
+            .err()
+            .expect("truncation is an error");
         assert_eq!(error.kind, crate::ErrorKind::Corrupt);
         assert!(error.message.contains("truncated"), "{}", error.message);
     }

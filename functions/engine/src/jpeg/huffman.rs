@@ -241,6 +241,58 @@ impl<'a> BitReader<'a> {
         Ok(())
     }
 
+    /// Decodes the AC coefficients of one sequential block, adding each one's contribution
+    /// to the four quarter averages (`weights` by zigzag index; all zero where a
+    /// coefficient does not contribute, which is then skipped like in [`Self::skip_ac`]).
+    #[inline(always)]
+    pub fn accumulate_ac(
+        &mut self,
+        table: &HuffmanTable,
+        weights: &[[f32; 4]; 64],
+        sums: &mut [f32; 4],
+    ) -> Result<()> {
+        let mut k = 1usize;
+        while k <= 63 {
+            if self.count < 32 {
+                self.refill();
+            }
+            let (length, symbol) = table.fast[(self.bits >> (64 - LOOKAHEAD)) as usize];
+            let symbol = if length != 0 {
+                self.consume(u32::from(length));
+                symbol
+            } else {
+                self.decode_slow(table)?
+            };
+            let (run, size) = (usize::from(symbol >> 4), u32::from(symbol & 0x0F));
+            if size == 0 {
+                if run != 15 {
+                    break; // end of block
+                }
+                k += 16;
+                continue;
+            }
+            k += run;
+            let Some(weight) = weights.get(k) else { break };
+            if weight[0] == 0.0 {
+                self.consume(size);
+            } else {
+                // At most 16 + 15 bits were consumed since the refill left 32 or more.
+                let raw = (self.bits >> (64 - size)) as i32;
+                self.consume(size);
+                let value = if raw < (1 << (size - 1)) {
+                    raw - (1 << size) + 1
+                } else {
+                    raw
+                } as f32;
+                for (sum, w) in sums.iter_mut().zip(weight) {
+                    *sum += value * w;
+                }
+            }
+            k += 1;
+        }
+        Ok(())
+    }
+
     /// Whether the reader has run far past the end of the entropy-coded data, which means
     /// the scan was cut short.
     pub fn overran(&self) -> bool {
