@@ -98,6 +98,19 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
+/// An RFC 3339 UTC time as `<time>`, shown as date and time (which may wrap between them).
+fn time_html(rfc3339: &str) -> String {
+    if rfc3339.is_empty() {
+        return String::new();
+    }
+    let shown = rfc3339.replacen('T', " ", 1);
+    format!(
+        "<time datetime=\"{}\">{}</time>",
+        escape_html(rfc3339),
+        escape_html(shown.trim_end_matches('Z'))
+    )
+}
+
 /// The executions page: newest first, each with its states as the console lists them.
 pub fn executions_html(executions: &[Execution]) -> String {
     let mut rows = String::new();
@@ -114,21 +127,28 @@ pub fn executions_html(executions: &[Execution]) -> String {
                 _ => None,
             })
             .collect();
+        // A Task's cause is its error JSON; its message is what a person needs.
         let error = execution
             .error
             .as_ref()
-            .map(|e| format!("{}: {}", e.error, e.cause))
+            .map(|e| {
+                let cause = serde_json::from_str::<Value>(&e.cause).ok();
+                let message = cause.as_ref().and_then(|c| c["errorMessage"].as_str());
+                format!("{}: {}", e.error, message.unwrap_or(&e.cause))
+            })
             .unwrap_or_default();
+        let key = execution.input["key"].as_str().unwrap_or("");
         let status = format!("{:?}", execution.status).to_uppercase();
         let _ = writeln!(
             rows,
-            "<tr><td><a href=\"/executions/{href}\">{name}</a></td><td class=\"{class}\">{status}</td>\
-             <td>{start}</td><td>{stop}</td><td>{states}</td><td>{error}</td></tr>",
+            "<tr><td class=\"file\">{key}</td><td><a href=\"/executions/{href}\">{name}</a></td>\
+             <td class=\"{class}\">{status}</td><td>{start}</td><td>{stop}</td><td>{states}</td><td>{error}</td></tr>",
             href = escape_html(&percent_encoding::utf8_percent_encode(&execution.name, percent_encoding::NON_ALPHANUMERIC).to_string()),
+            key = escape_html(key),
             name = escape_html(&execution.name),
             class = status.to_lowercase(),
-            start = escape_html(&execution.start_date),
-            stop = escape_html(execution.stop_date.as_deref().unwrap_or("")),
+            start = time_html(&execution.start_date),
+            stop = time_html(execution.stop_date.as_deref().unwrap_or("")),
             states = escape_html(&states.join(" → ")),
             error = escape_html(&error),
         );
@@ -138,10 +158,11 @@ pub fn executions_html(executions: &[Execution]) -> String {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'self'\">\
          <title>Executions · photopipe</title><link rel=\"stylesheet\" href=\"/assets/gallery.css\"></head>\
-         <body><main class=\"executions\"><h1>Executions</h1><p>{count} executions, newest first. \
+         <body><main class=\"wrap executions\"><h1>Executions</h1><p>{count} executions, newest first. \
          Each links to its full history as JSON. <a href=\"/\">Gallery</a></p>\
-         <table><thead><tr><th>Name</th><th>Status</th><th>Started</th><th>Stopped</th><th>States</th><th>Error</th></tr></thead>\
-         <tbody>\n{rows}</tbody></table></main></body></html>\n",
+         <div class=\"table-scroll\"><table><thead><tr><th>File</th><th>Execution</th><th>Status</th><th>Started (UTC)</th>\
+         <th>Stopped (UTC)</th><th>States</th><th>Error</th></tr></thead>\
+         <tbody>\n{rows}</tbody></table></div></main></body></html>\n",
         count = executions.len()
     )
 }

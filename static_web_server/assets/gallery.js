@@ -269,6 +269,10 @@
       const message = typeof failure.error_message === 'string' && failure.error_message
         ? failure.error_message : 'The upload failed';
       const type = typeof failure.error_type === 'string' && failure.error_type ? `${failure.error_type}: ` : '';
+      if (!body.failure && typeof body.error === 'string' && body.error) {
+        // Refused before any execution (a bad name, a body over the limit): the server says why.
+        return { ok: false, text: `Failed · ${body.error}` };
+      }
       return { ok: false, text: `Failed · ${type}${message}` };
     }
     return { ok: false, text: `Failed · HTTP ${res.status}` };
