@@ -21,13 +21,25 @@ fn encode_jpeg(pixels: &Pixels, quality: u8) -> Result<Vec<u8>> {
             &flattened
         }
     };
-    let mut out = Vec::with_capacity(rgb.len() / 8);
+    // A grey picture (a black-and-white photo, a grey PNG) is stored as one channel: the
+    // same pixels in fewer bytes.
+    let grey: Vec<u8>;
+    let (samples, colour) = if rgb.chunks_exact(3).all(|p| p[0] == p[1] && p[1] == p[2]) {
+        grey = rgb.iter().step_by(3).copied().collect();
+        (&grey, jpeg_encoder::ColorType::Luma)
+    } else {
+        (rgb, jpeg_encoder::ColorType::Rgb)
+    };
+    let mut out = Vec::with_capacity(samples.len() / 8);
     let mut encoder = jpeg_encoder::Encoder::new(&mut out, quality);
     // Standard tables on purpose: jpeg-encoder writes optimised tables as one scan per
     // component, which some decoders (zune-jpeg 0.5, hence the `image` crate) mis-read.
+    // Chroma is averaged over each 2×2 block as libjpeg does; the encoder's default keeps
+    // the top-left sample only, which aliases colour edges.
     encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+    encoder.set_chroma_subsampling_method(jpeg_encoder::ChromaSubsamplingMethod::Average);
     encoder
-        .encode(rgb, width, height, jpeg_encoder::ColorType::Rgb)
+        .encode(samples, width, height, colour)
         .map_err(|e| Error::corrupt(format!("JPEG encoding failed: {e}")))?;
     Ok(out)
 }
