@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs a command with a moto server (AWS emulated on loopback) for photopipe-aws's
+# integration tests (tests/moto.rs): creates moto's venv when missing, starts moto on a free
+# port, exports its URL, runs the command — by default `cargo test --release -p
+# photopipe-aws` — and stops moto, whatever the outcome.
+#
+#   bash functions/aws/tests/moto.sh                                   # the AWS adapter tests
+#   bash functions/aws/tests/moto.sh cargo test --release --workspace  # everything, moto up
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+
+venv="${PHOTOPIPE_MOTO_VENV:-$HOME/.cache/photopipe-moto-venv}"
+if [ ! -x "$venv/bin/moto_server" ]; then
+    echo "moto.sh: installing moto[server] into $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "moto[server]"
+fi
+
+# A port the kernel says is free now (moto binds it right after).
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log=$(mktemp -t photopipe-moto.XXXXXX.log)
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+moto_pid=$!
+stop_moto() {
+    kill "$moto_pid" 2>/dev/null || true
+    wait "$moto_pid" 2>/dev/null || true
+    rm -f "$log"
+}
+trap stop_moto EXIT
+
+for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+    if ! kill -0 "$moto_pid" 2>/dev/null; then
+        echo "moto.sh: moto_server exited:" >&2
+        cat "$log" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+
+# 127.0.0.1, not localhost: with an IP address the S3 client uses path-style URLs, so
+# bucket names need no DNS.
+export PHOTOPIPE_MOTO_URL="http://127.0.0.1:$port"
+export AWS_ENDPOINT_URL="$PHOTOPIPE_MOTO_URL"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+echo "moto.sh: moto on $PHOTOPIPE_MOTO_URL" >&2
+
+if [ "$#" -eq 0 ]; then
+    set -- cargo test --release -p photopipe-aws
+fi
+"$@"

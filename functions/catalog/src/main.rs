@@ -1,0 +1,46 @@
+//! The Catalog Lambda: the upload's row in `file_upload_catalog` (Aurora MySQL, through the
+//! RDS Data API), then the website's `gallery.json`; see
+//! `photopipe_pipeline::steps::catalog`.
+//!
+//! The table's migrations run on a container's first invocation rather than at cold start:
+//! a database scaled to zero takes longer to resume than Lambda's init phase may last,
+//! while an invocation that meets a resuming database fails as `PhotoPipe.Transient` and
+//! the state machine retries it.
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use photopipe_aws::lambda::{self, OUTPUT_BUCKET};
+use photopipe_aws::{sdk, DataApiCatalog, DataApiTarget, S3Storage};
+use photopipe_pipeline::ports::SystemClock;
+use photopipe_pipeline::steps::{self, parse_input};
+use photopipe_pipeline::StepError;
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    lambda::init_tracing();
+    let config = &lambda::config(&[OUTPUT_BUCKET])?;
+    let target = DataApiTarget {
+        resource_arn: lambda::required_env("DB_CLUSTER_ARN")?,
+        secret_arn: lambda::required_env("DB_SECRET_ARN")?,
+        database: lambda::required_env("DB_NAME")?,
+    };
+    let sdk_config = sdk::load().await;
+    let storage = &S3Storage::new(&sdk_config);
+    let catalog = &DataApiCatalog::new(&sdk_config, target);
+    let migrated = &OnceCell::new();
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let step = async {
+            migrated
+                .get_or_try_init(|| async {
+                    let applied = catalog.migrate().await;
+                    applied.map_err(|e| StepError::from_port("migrating the catalog", e))
+                })
+                .await?;
+            let input = parse_input(event.payload)?;
+            steps::catalog(input, storage, catalog, &SystemClock, config).await
+        };
+        lambda::invoke("catalog", step, |_| Vec::new()).await
+    }))
+    .await
+}
