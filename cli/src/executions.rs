@@ -31,7 +31,7 @@ impl ExecutionStore {
             .path(&execution.name)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "invalid execution name"))?;
         let temporary = path.with_extension("json.tmp");
-        std::fs::write(&temporary, serde_json::to_vec_pretty(execution)?)?;
+        std::fs::write(&temporary, serde_json::to_vec(execution)?)?;
         std::fs::rename(&temporary, &path)
     }
 

@@ -78,6 +78,9 @@ pub async fn open(settings: &Settings) -> Result<LocalPipeline, String> {
         clock: SystemClock,
         config,
         metrics: Arc::new(Metrics::default()),
+        resize_slots: tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(1, usize::from),
+        ),
     };
     Pipeline::new(steps, INPUT_BUCKET, open_executions(settings)?)
         .map_err(|e| format!("state machine: {e}"))

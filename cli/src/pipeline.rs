@@ -11,7 +11,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use photopipe_pipeline::ports::NewObject;
 use photopipe_pipeline::trigger::{self, Decision, S3Bucket, S3Entity, S3EventRecord, S3Object};
 use photopipe_pipeline::{Alerts, Catalog, Clock, PortError, Storage};
-use photopipe_statemachine::{Execution, Runner, StateMachine};
+use photopipe_statemachine::{EventDetails, Execution, ExecutionStatus, Runner, StateMachine};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -161,7 +161,7 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
 
     fn finished(&self, name: &str) -> Result<Option<Execution>, PipelineError> {
         let record = self.store.load(name).map_err(PipelineError::History)?;
-        Ok(record.filter(|e| e.status != photopipe_statemachine::ExecutionStatus::Running))
+        Ok(record.filter(|e| e.status != ExecutionStatus::Running))
     }
 
     /// The execution S3's event for this object would start.
@@ -205,14 +205,22 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
         let input = serde_json::to_value(&start.input).expect("an Upload always serialises");
         self.metrics.execution_started();
         let mut save_error = None;
-        let execution = self
-            .runner
-            .run_observed(&start.name, input, |record| {
-                if let Err(e) = self.store.save(record) {
-                    save_error.get_or_insert(e);
-                }
-            })
-            .await;
+        let execution =
+            self.runner
+                .run_observed(&start.name, input, |record| {
+                    // The record is rewritten as each state starts and when the execution ends:
+                    // enough to follow a running execution, without a write per event.
+                    let milestone = record.status != ExecutionStatus::Running
+                        || record.events.last().is_some_and(|e| {
+                            matches!(e.details, EventDetails::StateEntered { .. })
+                        });
+                    if milestone {
+                        if let Err(e) = self.store.save(record) {
+                            save_error.get_or_insert(e);
+                        }
+                    }
+                })
+                .await;
         self.metrics.execution_finished(&execution);
         match save_error {
             Some(e) => Err(PipelineError::History(e)),

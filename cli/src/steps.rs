@@ -28,6 +28,9 @@ pub struct Steps<S, C, A, K> {
     pub clock: K,
     pub config: Config,
     pub metrics: Arc<Metrics>,
+    /// Resizes running at once: one per core. More only queue for the CPU while each holds
+    /// its decoded image, which is what makes a busy server's memory grow.
+    pub resize_slots: tokio::sync::Semaphore,
 }
 
 impl<S: Storage, C: Catalog, A: Alerts, K: Clock> TaskInvoker for Steps<S, C, A, K> {
@@ -47,11 +50,17 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> TaskInvoker for Steps<S, C, A,
             }
             // The engine works synchronously for up to a few hundred milliseconds; tell the
             // runtime, so other uploads and HTTP requests move to other threads meanwhile.
-            "local:resize" => tokio::task::block_in_place(|| {
-                tokio::runtime::Handle::current().block_on(respond(async {
-                    steps::resize(parse_input(input)?, &self.storage, &self.config).await
-                }))
-            }),
+            "local:resize" => match self.resize_slots.acquire().await {
+                Ok(_slot) => tokio::task::block_in_place(|| {
+                    tokio::runtime::Handle::current().block_on(respond(async {
+                        steps::resize(parse_input(input)?, &self.storage, &self.config).await
+                    }))
+                }),
+                Err(_) => Err(TaskError::new(
+                    "PhotoPipe.Internal",
+                    "the resize slots are closed",
+                )),
+            },
             "local:catalog" => {
                 respond(async {
                     let input = parse_input(input)?;

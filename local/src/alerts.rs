@@ -15,7 +15,7 @@
 //! [`PortError::Transient`]: the state machine retries OnFailure, so with the mail server
 //! down the alert arrives once it is back. `5xx` replies are [`PortError::Permanent`].
 
-use crate::fsutil::{blocking, port_error, write_atomically};
+use crate::fsutil::{blocking, port_error, write_atomically, Sync};
 use lettre::message::header::{ContentType, To};
 use lettre::message::{Mailbox, Mailboxes};
 use lettre::transport::smtp::authentication::Credentials;
@@ -160,7 +160,8 @@ impl Alerts for MailAlerts {
                 let hash = format!("{:x}", Sha256::digest(&bytes));
                 let path = dir.join(format!("{stamp}-{}.eml", &hash[..NAME_HASH_HEX]));
                 blocking(move || {
-                    write_atomically(&path, &bytes).map_err(|err| port_error(path.display(), err))
+                    write_atomically(&path, &bytes, Sync::Flush)
+                        .map_err(|err| port_error(path.display(), err))
                 })
                 .await
             }

@@ -14,6 +14,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// [`crate::storage`]), so listings and watchers skip them.
 const TEMP_PREFIX: &str = ".photopipe-tmp-";
 
+/// Whether a write waits for the disk (an fsync costs milliseconds per file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sync {
+    Flush,
+    Skip,
+}
+
 /// A fully written file next to its destination, removed on drop unless it was moved there.
 pub(crate) struct TempFile {
     path: PathBuf,
@@ -23,9 +30,10 @@ pub(crate) struct TempFile {
 }
 
 impl TempFile {
-    /// Writes `bytes` to a new file in `dir` (created if missing) and flushes it to disk,
-    /// so the rename that publishes it never publishes an empty file after a crash.
-    pub(crate) fn write(dir: &Path, bytes: &[u8]) -> io::Result<TempFile> {
+    /// Writes `bytes` to a new file in `dir` (created if missing). With [`Sync::Flush`] it is
+    /// flushed to disk, so the rename that publishes it never publishes an empty file after
+    /// a crash; data that can be rebuilt skips that cost ([`Sync::Skip`]).
+    pub(crate) fn write(dir: &Path, bytes: &[u8], sync: Sync) -> io::Result<TempFile> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         fs::create_dir_all(dir)?;
         // Unique among live processes; a leftover of a crashed one is simply overwritten.
@@ -38,7 +46,9 @@ impl TempFile {
         let written = (|| {
             let mut file = File::create(&path)?;
             file.write_all(bytes)?;
-            file.sync_data()?;
+            if sync == Sync::Flush {
+                file.sync_data()?;
+            }
             file.metadata()
         })();
         match written {
@@ -76,9 +86,9 @@ impl Drop for TempFile {
 }
 
 /// Writes `bytes` to `path` so that readers see the old file or the new one, never a part.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8], sync: Sync) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    TempFile::write(dir, bytes)?.replace(path)
+    TempFile::write(dir, bytes, sync)?.replace(path)
 }
 
 /// `err` while working on `what`, classified: missing → [`PortError::NotFound`]; a full

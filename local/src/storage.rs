@@ -28,7 +28,7 @@
 //! fail permanently. Symbolic links inside the data dir are followed: it is the operator's
 //! folder.
 
-use crate::fsutil::{blocking, port_error, write_atomically, TempFile};
+use crate::fsutil::{blocking, port_error, write_atomically, Sync, TempFile};
 use photopipe_pipeline::ports::{NewObject, ObjectHead, PortError, Storage};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -178,7 +178,7 @@ impl FolderStorage {
             let what = object_label(&path);
             let failed = |err| write_error(&what, err);
             let dir = path.parent().unwrap_or(Path::new("."));
-            let temp = TempFile::write(dir, &bytes).map_err(failed)?;
+            let temp = TempFile::write(dir, &bytes, Sync::Flush).map_err(failed)?;
             sidecar.etag = etag_of(&bytes);
             sidecar.size = temp.metadata.len();
             sidecar.inode = temp.metadata.ino();
@@ -191,7 +191,9 @@ impl FolderStorage {
             };
             if created {
                 let json = serde_json::to_vec(&sidecar).expect("a sidecar serializes");
-                write_atomically(&meta_path, &json).map_err(failed)?;
+                // The sidecar vouches for itself (it is ignored unless it matches the file), so
+                // losing it in a crash costs a re-hash, not data: no fsync.
+                write_atomically(&meta_path, &json, Sync::Skip).map_err(failed)?;
             }
             Ok(created)
         })
