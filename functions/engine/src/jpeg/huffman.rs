@@ -215,6 +215,22 @@ impl<'a> BitReader<'a> {
         Err(Error::corrupt("JPEG data holds an invalid Huffman code"))
     }
 
+    /// Decodes an AC symbol (run/size) with at least 32 bits left in the buffer after the
+    /// refill, so its value bits (at most 15) need no second refill.
+    #[inline(always)]
+    fn ac_symbol(&mut self, table: &HuffmanTable) -> Result<u8> {
+        if self.count < 32 {
+            self.refill();
+        }
+        let (length, symbol) = table.fast[(self.bits >> (64 - LOOKAHEAD)) as usize];
+        if length != 0 {
+            self.consume(u32::from(length));
+            Ok(symbol)
+        } else {
+            self.decode_slow(table)
+        }
+    }
+
     /// Skips the AC coefficients `start..=63` of one block without computing their values:
     /// each code is followed by as many value bits as its symbol's size, and both are
     /// dropped in one step.
@@ -222,16 +238,7 @@ impl<'a> BitReader<'a> {
     pub fn skip_ac(&mut self, table: &HuffmanTable, start: u32) -> Result<()> {
         let mut k = start;
         while k <= 63 {
-            if self.count < 32 {
-                self.refill();
-            }
-            let (length, symbol) = table.fast[(self.bits >> (64 - LOOKAHEAD)) as usize];
-            let symbol = if length != 0 {
-                self.consume(u32::from(length));
-                symbol
-            } else {
-                self.decode_slow(table)?
-            };
+            let symbol = self.ac_symbol(table)?;
             if symbol == 0 {
                 break; // end of block
             }
@@ -253,16 +260,7 @@ impl<'a> BitReader<'a> {
     ) -> Result<()> {
         let mut k = 1usize;
         while k <= 63 {
-            if self.count < 32 {
-                self.refill();
-            }
-            let (length, symbol) = table.fast[(self.bits >> (64 - LOOKAHEAD)) as usize];
-            let symbol = if length != 0 {
-                self.consume(u32::from(length));
-                symbol
-            } else {
-                self.decode_slow(table)?
-            };
+            let symbol = self.ac_symbol(table)?;
             let (run, size) = (usize::from(symbol >> 4), u32::from(symbol & 0x0F));
             if size == 0 {
                 if run != 15 {
