@@ -454,11 +454,12 @@ def markdown(info, args, inputs, over, soak_result, variants, repro) -> str:
             out.append(f"- diagnosis, `run` (SQLite) with fsync disabled by eatmydata: {e['overhead'] * 100:+.1f} % "
                        f"wall, {e['cpu_overhead'] * 100:+.1f} % CPU")
         out += ["", "Each upload through `run` is made durable as S3 and Aurora would make it: the folder buckets "
-                "fsync every object they store (the input, the thumbnail and `gallery.json`, each with its "
-                "metadata file), the catalog commits, and the execution history (pretty JSON) is rewritten at "
-                "each of an execution's ~16 events. The Resize Task also includes reading the input from and "
-                "writing the thumbnail to the buckets. MariaDB's own CPU is in its server process and not "
-                "counted in the CPU column.", ""]
+                "fsync every object they store (the input, the thumbnail and `gallery.json`; their metadata "
+                "files are not synced, they check themselves), the catalog commits, and the execution history "
+                "is rewritten as each state starts and when it ends. The process's start (migrations, the "
+                "website's deployment into the output bucket) and the uploads' own writes are outside the "
+                "executions. The Resize Task also includes reading the input from and writing the thumbnail "
+                "to the buckets. MariaDB's own CPU is in its server process and not counted in the CPU column.", ""]
     if soak_result:
         r = soak_result
         big = "excluded" if args.soak_exclude_big else f"included, about one upload in {len(r['files'])}"
