@@ -69,7 +69,7 @@ async fn upload_all(
             .ok_or_else(|| format!("{} has no file name", file.display()))?;
         let bytes = read_upload(file, limit)?;
         let execution = app
-            .upload(&key, &bytes)
+            .upload(&key, bytes)
             .await
             .map_err(|e| format!("{key:?}: {e}"))?;
         let outcome = ExecutionOutcome::of(&execution);

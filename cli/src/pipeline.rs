@@ -88,10 +88,16 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
         &self.metrics
     }
 
-    /// Stores `bytes` as `key` in the input bucket and runs its execution to the end.
-    pub async fn upload(&self, key: &str, bytes: &[u8]) -> Result<Execution, PipelineError> {
+    /// Stores `bytes` as `key` in the input bucket and runs its execution to the end. The
+    /// bytes are dropped once stored: the steps read the object back like the Lambdas read
+    /// S3, so a server with many uploads in flight does not hold all their bodies.
+    pub async fn upload(
+        &self,
+        key: &str,
+        bytes: impl AsRef<[u8]>,
+    ) -> Result<Execution, PipelineError> {
         let object = NewObject {
-            bytes,
+            bytes: bytes.as_ref(),
             content_type: "application/octet-stream",
             cache_control: None,
         };
@@ -100,6 +106,7 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
             .put(&self.input_bucket, key, object)
             .await
             .map_err(PipelineError::Storage)?;
+        drop(bytes);
         self.process(key).await
     }
 

@@ -87,7 +87,7 @@ async fn upload(State(app): State<App>, Path(name): Path<String>, request: Reque
             )
         }
     };
-    match app.upload(&name, &bytes).await {
+    match app.upload(&name, bytes).await {
         Ok(execution) => {
             let outcome = ExecutionOutcome::of(&execution);
             (StatusCode::CREATED, Json(outcome_json(&outcome))).into_response()
