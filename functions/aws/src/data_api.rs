@@ -64,6 +64,12 @@ impl DataApiCatalog {
         }
     }
 
+    /// Over an already built client: a test pointing this one client at an endpoint of its
+    /// own (`tests/data_api.rs`: the Data API stand-in, while S3 and the rest go to moto).
+    pub fn from_client(client: Client, target: DataApiTarget) -> Self {
+        DataApiCatalog { client, target }
+    }
+
     /// `ExecuteStatement` of `sql` with typed `params`, rows as JSON.
     pub fn statement(
         &self,
