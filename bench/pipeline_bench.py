@@ -26,11 +26,9 @@ Standard library only (plus the `mysql` client for MariaDB, and eatmydata for --
 """
 
 import argparse
-import datetime
 import http.client
 import json
 import os
-import platform
 import shutil
 import socket
 import statistics
@@ -41,6 +39,9 @@ import threading
 import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
+
+from benchlib import command_version
+from benchlib import machine_info as machine_info_base
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -89,32 +90,9 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def command_output(argv: list[str]) -> str:
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=30)
-        return (proc.stdout or proc.stderr).strip().splitlines()[0] if proc.returncode == 0 else "unknown"
-    except (OSError, IndexError):
-        return "unknown"
-
-
 def machine_info(args) -> dict:
-    cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                      if line.startswith("model name")), platform.processor())
-    git = ["git", "-C", str(REPO)]
-    commit = command_output(git + ["rev-parse", "--short", "HEAD"])
-    dirty = subprocess.run(git + ["status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
-    debian = Path("/etc/debian_version")
-    return {
-        "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": commit + (" (with uncommitted changes)" if dirty else ""),
-        "cpu_model": cpu_model,
-        "nproc": len(os.sched_getaffinity(0)),
-        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30, 1),
-        "os": f"{platform.system()} {platform.release()}"
-              + (f", Debian {debian.read_text().strip()}" if debian.exists() else ""),
-        "loadavg_at_start": os.getloadavg()[0],
-        "photopipe": command_output([str(args.photopipe), "--version"]),
+    return machine_info_base() | {
+        "photopipe": command_version([str(args.photopipe), "--version"]),
         "mariadb": "" if args.no_mariadb else mysql_query(args, "SELECT VERSION()").strip(),
     }
 

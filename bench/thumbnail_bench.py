@@ -12,7 +12,6 @@ Run it through bench/run.sh, which prepares the venv, the tools and the release 
 """
 
 import argparse
-import datetime
 import io
 import json
 import os
@@ -32,6 +31,9 @@ import numpy as np
 import PIL
 from PIL import Image, ImageCms, ImageOps, features
 from scipy.ndimage import gaussian_filter
+
+from benchlib import command_version
+from benchlib import machine_info as machine_info_base
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -215,35 +217,13 @@ def size_problem(source: tuple[int, int], out: tuple[int, int]) -> str | None:
     return None
 
 
-def command_version(argv: list[str]) -> str:
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=30)
-        return (proc.stdout or proc.stderr).strip().splitlines()[0] if proc.returncode == 0 else "unknown"
-    except (OSError, IndexError):
-        return "unknown"
-
-
 def machine_info(args) -> dict:
-    cpu_model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                      if line.startswith("model name")), platform.processor())
-    git = ["git", "-C", str(REPO)]
-    commit = command_version(git + ["rev-parse", "--short", "HEAD"])
-    dirty = subprocess.run(git + ["status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
     versions = {"pillow": f"Pillow {PIL.__version__} (libjpeg-turbo {features.version('libjpeg_turbo')}), "
                           f"Python {platform.python_version()}",
                 "vipsthumbnail": f"vipsthumbnail ({command_version(['vipsthumbnail', '--vips-version'])})"}
     if "photopipe" in args.tools:
         versions["photopipe"] = command_version([str(args.photopipe), "--version"])
-    return {
-        "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": commit + (" (with uncommitted changes)" if dirty else ""),
-        "cpu_model": cpu_model,
-        "nproc": len(os.sched_getaffinity(0)),
-        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30, 1),
-        "os": f"{platform.system()} {platform.release()}, Debian {Path('/etc/debian_version').read_text().strip()}"
-        if Path("/etc/debian_version").exists() else f"{platform.system()} {platform.release()}",
-        "loadavg_at_start": os.getloadavg()[0],
+    return machine_info_base() | {
         "versions": {t: versions[t] for t in args.tools},
         "analysis": f"numpy {np.__version__}, scipy {__import__('scipy').__version__}",
     }
