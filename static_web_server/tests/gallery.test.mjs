@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { guardPage, launchChromium } from './browser.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BASE = process.env.BASE_URL;
@@ -23,18 +23,13 @@ const PHONE = { width: 390, height: 844 };
 
 let browser;
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
 });
 
-// A page that fails the test on any dialog (alert from injected markup), any CSP
-// violation, any page error and any request leaving the test server.
+// A page that fails the test on anything guardPage watches for.
 async function openPage(t, path, { viewport = DESKTOP, colorScheme = 'light', setup } = {}) {
   const context = await browser.newContext({
     viewport, colorScheme, locale: 'en-US', timezoneId: 'UTC',
@@ -42,20 +37,7 @@ async function openPage(t, path, { viewport = DESKTOP, colorScheme = 'light', se
   });
   t.after(() => context.close());
   const page = await context.newPage();
-  const problems = [];
-  page.on('dialog', (d) => {
-    problems.push(`dialog opened: ${d.type()} ${d.message()}`);
-    d.dismiss().catch(() => {});
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) problems.push(`CSP violation: ${m.text()}`);
-  });
-  page.on('request', (r) => {
-    const url = r.url();
-    if (!url.startsWith(origin + '/')) problems.push(`off-site request: ${url}`);
-  });
-  t.after(() => assert.deepEqual(problems, [], 'no dialogs, CSP violations, errors or off-site requests'));
+  guardPage(t, page, origin);
   if (setup) await setup(page);
   await page.goto(new URL(path, BASE).href);
   return page;

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { guardPage, launchChromium } from './browser.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BASE = process.env.LIVE_URL;
@@ -35,18 +35,13 @@ async function api(path) {
 
 let browser;
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
 });
 
-// A page that fails the test on any dialog (alert from injected markup), CSP violation, page
-// error, failed request or request leaving the server.
+// A page that fails the test on anything guardPage watches for, failed requests included.
 async function openPage(t, path, { viewport = DESKTOP } = {}) {
   const context = await browser.newContext({
     viewport, colorScheme: 'light', locale: 'en-US', timezoneId: 'UTC',
@@ -54,26 +49,8 @@ async function openPage(t, path, { viewport = DESKTOP } = {}) {
   });
   t.after(() => context.close());
   const page = await context.newPage();
-  const problems = [];
-  page.on('dialog', (d) => {
-    problems.push(`dialog opened: ${d.type()} ${d.message()}`);
-    d.dismiss().catch(() => {});
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (/Content Security Policy/i.test(m.text())) problems.push(`CSP violation: ${m.text()}`);
-  });
-  page.on('request', (r) => {
-    if (!r.url().startsWith(origin + '/')) problems.push(`off-site request: ${r.url()}`);
-  });
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-  page.on('response', (r) => {
-    // A 4xx or 5xx is a broken link or a failed API call; the tests check uploads' own answers.
-    if (r.status() >= 400 && !new URL(r.url()).pathname.startsWith('/uploads/')) {
-      problems.push(`HTTP ${r.status()} for ${r.url()}`);
-    }
-  });
-  t.after(() => assert.deepEqual(problems, [], 'no dialogs, CSP violations, errors or failed requests'));
+  // A 4xx or 5xx is a broken link or a failed API call; the tests check uploads' own answers.
+  guardPage(t, page, origin, { brokenRequests: true, expectedErrors: (url) => url.pathname.startsWith('/uploads/') });
   await page.goto(new URL(path, BASE).href);
   return page;
 }
