@@ -56,6 +56,18 @@ fn unique(name: &str) -> String {
     format!("{name}-{}-{nanos}", std::process::id())
 }
 
+/// A new empty bucket in moto, named after `name`.
+async fn new_bucket(config: &SdkConfig, name: &str) -> String {
+    let bucket = unique(name);
+    aws_sdk_s3::Client::new(config)
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    bucket
+}
+
 fn object<'a>(bytes: &'a [u8], content_type: &'a str) -> NewObject<'a> {
     NewObject {
         bytes,
@@ -68,10 +80,8 @@ fn object<'a>(bytes: &'a [u8], content_type: &'a str) -> NewObject<'a> {
 async fn s3_storage() {
     let Some(url) = moto_url() else { return };
     let config = moto_config(&url).await;
-    let s3 = aws_sdk_s3::Client::new(&config);
     let storage = S3Storage::new(&config);
-    let bucket = unique("photopipe-s3");
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let bucket = new_bucket(&config, "photopipe-s3").await;
 
     // A key with a space, a plus and non-ASCII, as uploads have.
     let key = "2024/05/my cat+1 é.jpg";
@@ -88,7 +98,7 @@ async fn s3_storage() {
         )
         .await
         .unwrap();
-    let stored = s3
+    let stored = aws_sdk_s3::Client::new(&config)
         .head_object()
         .bucket(&bucket)
         .key(key)
@@ -170,13 +180,7 @@ async fn s3_put_if_absent_writes_once() {
     let Some(url) = moto_url() else { return };
     let config = moto_config(&url).await;
     let storage = S3Storage::new(&config);
-    let bucket = unique("photopipe-slots");
-    aws_sdk_s3::Client::new(&config)
-        .create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
+    let bucket = new_bucket(&config, "photopipe-slots").await;
     let slot = "alerts/window/1714557600/1";
     assert!(storage
         .put_if_absent(&bucket, slot, object(b"first", "application/json"))
@@ -195,13 +199,7 @@ async fn s3_list_follows_pagination() {
     let Some(url) = moto_url() else { return };
     let config = moto_config(&url).await;
     let storage = S3Storage::new(&config);
-    let bucket = unique("photopipe-list");
-    aws_sdk_s3::Client::new(&config)
-        .create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
+    let bucket = new_bucket(&config, "photopipe-list").await;
     // ListObjectsV2 returns at most 1000 keys a page: 1005 need two.
     let mut expected: Vec<String> = (0..1005).map(|i| format!("failures/{i:04}.json")).collect();
     let others = ["alerts/1.json", "failures.json", "gallery.json"];
