@@ -87,7 +87,7 @@ with Diagram(
             log_bucket = SimpleStorageServiceS3Bucket("<Username>-log-bucket\nfailures/, alerts/, s3-access/")
             topic = SimpleNotificationServiceSnsTopic("<Username>-alerts")
             alarms = CloudwatchAlarm("9 CloudWatch alarms: executions\nfailed / timed out / throttled,\nLambda errors, DLQ messages")
-            logs = CloudwatchLogs("6 log groups\n(LogRetentionDays, 30)")
+            logs = CloudwatchLogs("6 log groups, retention\nLogRetentionDays (default 30)")
 
     with group("delivery stack (sam/pipeline.yaml)"):
         github = Github("GitHub, branch main\n(CodeConnections)")
@@ -116,7 +116,7 @@ with Diagram(
     catalog >> Edge(label="Catch", **FAIL) >> on_failure
     on_failure >> Edge(label="failure record", **FAIL) >> log_bucket
     on_failure >> Edge(label="Publish (10/hour,\nthen 1 burst notice)", **FAIL) >> topic
-    alarms >> Edge(xlabel="ALARM", **FAIL) >> topic
+    alarms >> Edge(**FAIL) >> topic
     topic >> Edge(label="e-mail", **FAIL) >> operators
 
     # the website
