@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Renders the architecture diagrams (docs/diagrams/*.py, the Python `diagrams` package over
-# Graphviz) to docs/images/*.png. Installs what is missing: Graphviz from Debian's apt (as
-# root), `diagrams` into a venv at ~/.cache/photopipe-venvs/docs (PHOTOPIPE_DOCS_VENV).
+# Graphviz) to docs/images/*.png, or to OUT_DIR when given. Installs what is missing:
+# Graphviz from Debian's apt (as root), `diagrams` into a venv at
+# ~/.cache/photopipe-venvs/docs (PHOTOPIPE_DOCS_VENV).
 #
-#   bash docs/diagrams/render.sh
+#   bash docs/diagrams/render.sh [OUT_DIR]
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-images="$(cd "$here/.." && pwd)/images"
+images="${1:-$here/../images}"
 venv="${PHOTOPIPE_DOCS_VENV:-$HOME/.cache/photopipe-venvs/docs}"
 diagrams_version="0.25.1"
 
@@ -29,6 +30,7 @@ if ! "$venv/bin/python" -c "import diagrams" 2>/dev/null; then
 fi
 
 mkdir -p "$images"
+images="$(cd "$images" && pwd)"
 cd "$here"
 for source in aws local; do
     "$venv/bin/python" "$source.py" "$images/$source"
