@@ -57,7 +57,8 @@ pub async fn open(settings: &Settings) -> Result<LocalPipeline, String> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    let storage = FolderStorage::new(buckets);
+    // Thumbnails, gallery data and the website are remade by running the pipeline again.
+    let storage = FolderStorage::new(buckets).rebuildable([OUTPUT_BUCKET]);
     let catalog = open_catalog(settings).await?;
     let alerts = MailAlerts::new(&MailConfig {
         smtp_url: settings.smtp_url.clone(),

@@ -16,6 +16,12 @@
 //! folder and renamed into place (or hard-linked, for create-only writes), so readers and
 //! folder watchers never see half a file.
 //!
+//! **Writes are durable where it matters.** An object is flushed to disk before it is
+//! published (an fsync, milliseconds each), so a crash never leaves an upload or a failure
+//! record empty — except in buckets marked [`FolderStorage::rebuildable`], whose objects
+//! (thumbnails, the gallery data, the website) are remade from the others by running the
+//! pipeline again.
+//!
 //! **Metadata.** What S3 keeps beside an object (content type, cache control, ETag) lives
 //! in a sidecar `<bucket>/.photopipe-meta/<SHA-256 of the key>.json`, valid while it
 //! describes the current file (same size, inode and modification time). Files that arrive
@@ -32,7 +38,7 @@ use crate::fsutil::{blocking, port_error, write_atomically, Sync, TempFile};
 use photopipe_pipeline::ports::{NewObject, ObjectHead, PortError, Storage};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::fs::{self, File, Metadata};
 use std::io::{self, ErrorKind, Read};
@@ -51,6 +57,8 @@ const ETAG_HEX: usize = 32;
 #[derive(Debug, Clone)]
 pub struct FolderStorage {
     buckets: Arc<HashMap<String, PathBuf>>,
+    /// Buckets written without waiting for the disk (see the module doc).
+    rebuildable: Arc<HashSet<String>>,
 }
 
 /// Everything stored about an object, for the website server, which also needs the
@@ -97,6 +105,23 @@ impl FolderStorage {
             .collect();
         FolderStorage {
             buckets: Arc::new(buckets),
+            rebuildable: Arc::default(),
+        }
+    }
+
+    /// Marks `buckets` as holding only data the pipeline can remake, so their writes skip
+    /// the fsync (a crash may then leave an empty or missing thumbnail, which reprocessing
+    /// the upload repairs).
+    pub fn rebuildable<'a>(mut self, buckets: impl IntoIterator<Item = &'a str>) -> Self {
+        self.rebuildable = Arc::new(buckets.into_iter().map(str::to_owned).collect());
+        self
+    }
+
+    fn sync_for(&self, bucket: &str) -> Sync {
+        if self.rebuildable.contains(bucket) {
+            Sync::Skip
+        } else {
+            Sync::Flush
         }
     }
 
@@ -165,6 +190,7 @@ impl FolderStorage {
         let path = self.path_for_key(bucket, key)?;
         let meta_path = self.sidecar_path(bucket, key)?;
         let bytes = object.bytes.to_vec();
+        let sync = self.sync_for(bucket);
         let mut sidecar = Sidecar {
             key: key.to_owned(),
             content_type: object.content_type.to_owned(),
@@ -178,7 +204,7 @@ impl FolderStorage {
             let what = object_label(&path);
             let failed = |err| write_error(&what, err);
             let dir = path.parent().unwrap_or(Path::new("."));
-            let temp = TempFile::write(dir, &bytes, Sync::Flush).map_err(failed)?;
+            let temp = TempFile::write(dir, &bytes, sync).map_err(failed)?;
             sidecar.etag = etag_of(&bytes);
             sidecar.size = temp.metadata.len();
             sidecar.inode = temp.metadata.ino();
@@ -434,5 +460,19 @@ fn write_error(what: &str, err: io::Error) -> PortError {
     match port_error(what, err) {
         PortError::NotFound => PortError::Permanent(message),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_rebuildable_buckets_skip_the_flush() {
+        let storage = FolderStorage::new([("input", "in"), ("output", "out"), ("logs", "logs")])
+            .rebuildable(["output"]);
+        assert_eq!(storage.sync_for("input"), Sync::Flush);
+        assert_eq!(storage.sync_for("logs"), Sync::Flush);
+        assert_eq!(storage.sync_for("output"), Sync::Skip);
     }
 }
