@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Headless Chromium tests of the gallery website (static_web_server/).
-# Installs what is missing (Debian's chromium, the npm packages), then:
+# Installs what is missing (setup.sh: Debian's chromium, the npm packages), then:
 #  1. serves a generated copy of the site with a static server and runs gallery.test.mjs;
 #  2. starts the real `photopipe serve` on a fresh data dir, uploads upload_files/ to it with
 #     `PUT /uploads/…` (one photo also under the name `<img src=x onerror=alert(1)>.jpg`),
@@ -12,16 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if [ ! -x /usr/bin/chromium ]; then
-  echo "== installing chromium"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq chromium >/dev/null
-fi
-if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "== npm ci"
-  npm ci --no-audit --no-fund
-fi
+bash setup.sh
 
 work="$(mktemp -d)"
 server_pid=""
