@@ -13,18 +13,31 @@
 //! 5. [`colour`]: embedded ICC profiles, CMYK and 16-bit samples to 8-bit sRGB;
 //! 6. [`orient`]: EXIF orientation applied to the (already small) pixels;
 //! 7. [`encode`]: JPEG (alpha flattened onto white) or WebP, carrying no metadata at all.
+//!
+//! Steps 2–7 are the `codecs` feature (on by default). Without it the crate is the
+//! vocabulary alone — [`InputFormat`] and [`sniff`], [`OutputFormat`], [`Spec`], [`Limits`],
+//! [`Error`] — which the pipeline's model and configuration speak in every Lambda, while
+//! only validate and resize link the codecs.
 
+#[cfg(feature = "codecs")]
 pub mod colour;
+#[cfg(feature = "codecs")]
 pub mod decode;
+#[cfg(feature = "codecs")]
 pub mod encode;
 mod error;
+#[cfg(feature = "codecs")]
 mod jpeg;
+#[cfg(feature = "codecs")]
 pub mod orient;
+#[cfg(feature = "codecs")]
 pub mod probe;
+#[cfg(feature = "codecs")]
 pub mod resize;
 pub mod sniff;
 
 pub use error::{Error, ErrorKind, Result};
+#[cfg(feature = "codecs")]
 pub use probe::{probe, Probe};
 pub use sniff::InputFormat;
 
@@ -99,6 +112,7 @@ impl Default for Limits {
     }
 }
 
+#[cfg(feature = "codecs")]
 /// A finished thumbnail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Thumbnail {
@@ -110,6 +124,7 @@ pub struct Thumbnail {
     pub source: Probe,
 }
 
+#[cfg(feature = "codecs")]
 /// Makes the thumbnail of `input` (the whole file) according to `spec`, within `limits`.
 pub fn thumbnail(input: &[u8], spec: &Spec, limits: &Limits) -> Result<Thumbnail> {
     check_spec(spec)?;
@@ -136,6 +151,7 @@ pub fn thumbnail(input: &[u8], spec: &Spec, limits: &Limits) -> Result<Thumbnail
     })
 }
 
+#[cfg(feature = "codecs")]
 fn check_spec(spec: &Spec) -> Result<()> {
     // Not an input error but a caller's mistake; reported the same way so it is never a panic.
     if spec.max_edge == 0 || !(1..=100).contains(&spec.quality) {
@@ -150,6 +166,7 @@ fn check_spec(spec: &Spec) -> Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "codecs")]
 /// The size of the thumbnail in stored (pre-orientation) pixels: the longest edge becomes
 /// `max_edge`, the aspect ratio is kept, and nothing is ever upscaled.
 pub fn target_size(width: u32, height: u32, max_edge: u32) -> (u32, u32) {
@@ -165,6 +182,7 @@ pub fn target_size(width: u32, height: u32, max_edge: u32) -> (u32, u32) {
     (scale(width), scale(height))
 }
 
+#[cfg(feature = "codecs")]
 /// An 8-bit image in memory, the currency between the steps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pixels {
@@ -174,6 +192,7 @@ pub struct Pixels {
     pub data: Vec<u8>,
 }
 
+#[cfg(feature = "codecs")]
 /// How the samples of a [`Pixels`] are laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -182,6 +201,7 @@ pub enum Layout {
     Rgba,
 }
 
+#[cfg(feature = "codecs")]
 impl Layout {
     pub fn channels(self) -> usize {
         match self {

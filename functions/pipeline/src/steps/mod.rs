@@ -9,18 +9,21 @@
 
 mod catalog;
 mod on_failure;
+#[cfg(feature = "engine")]
 mod resize;
+#[cfg(feature = "engine")]
 mod validate;
 
 pub use catalog::{catalog, refresh_gallery};
 pub use on_failure::on_failure;
+#[cfg(feature = "engine")]
 pub use resize::resize;
+#[cfg(feature = "engine")]
 pub use validate::validate;
 
-use crate::error::{object_label, ErrorType, StepError};
+use crate::error::StepError;
 use crate::keys;
-use crate::model::{StepInput, Upload};
-use crate::ports::PortError;
+use crate::model::StepInput;
 use serde::de::DeserializeOwned;
 
 /// Thumbnails are named after the object version they show, so they never change.
@@ -46,7 +49,14 @@ pub fn parse_input<T: DeserializeOwned>(raw: serde_json::Value) -> Result<StepIn
 }
 
 /// A failed read of the uploaded object: gone means it was deleted after the upload.
-fn upload_read_error(upload: &Upload, doing: &str, error: PortError) -> StepError {
+#[cfg(feature = "engine")]
+fn upload_read_error(
+    upload: &crate::model::Upload,
+    doing: &str,
+    error: crate::ports::PortError,
+) -> StepError {
+    use crate::error::{object_label, ErrorType};
+    use crate::ports::PortError;
     let object = object_label(&upload.bucket, &upload.key);
     match error {
         PortError::NotFound => StepError::new(
