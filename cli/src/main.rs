@@ -6,6 +6,7 @@ mod local;
 mod metrics;
 mod pipeline;
 mod report;
+mod reprocess;
 mod serve;
 mod settings;
 mod steps;
@@ -73,6 +74,8 @@ enum Command {
         #[command(subcommand)]
         query: commands::ExecutionsQuery,
     },
+    /// Run again the uploads that have no thumbnail or no catalog row.
+    Reprocess(reprocess::Args),
 }
 
 fn main() -> ExitCode {
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
             } => commands::demo(&data_dir, &uploads, &listen, no_serve).await,
             Command::Catalog { query } => commands::catalog(query).await,
             Command::Executions { query } => commands::executions(query),
+            Command::Reprocess(args) => reprocess::run(args).await,
         }
     });
     match result {

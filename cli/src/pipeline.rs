@@ -115,6 +115,12 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
     /// instead of running again.
     pub async fn process(&self, key: &str) -> Result<Execution, PipelineError> {
         let start = self.execution_for(key).await?;
+        self.start(&start).await
+    }
+
+    /// Runs `start` to the end; an execution of the same name that already finished is
+    /// returned instead, as Step Functions refuses to start a name twice.
+    pub async fn start(&self, start: &trigger::ExecutionStart) -> Result<Execution, PipelineError> {
         loop {
             if let Some(done) = self.finished(&start.name)? {
                 return Ok(done);
@@ -130,7 +136,7 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
             // Running elsewhere in this process: wait for its record to show the end.
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let result = self.run(&start).await;
+        let result = self.run(start).await;
         self.in_flight
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -171,8 +177,8 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
         Ok(record.filter(|e| e.status != ExecutionStatus::Running))
     }
 
-    /// The execution S3's event for this object would start.
-    async fn execution_for(&self, key: &str) -> Result<trigger::ExecutionStart, PipelineError> {
+    /// The execution S3's event for this object would start (event time: now).
+    pub async fn execution_for(&self, key: &str) -> Result<trigger::ExecutionStart, PipelineError> {
         let head = self
             .steps()
             .storage

@@ -58,12 +58,29 @@ pub fn fingerprint(upload: &Upload) -> String {
 /// `<readable file name>-<16 hex digits>`, at most 80 characters of `A–Z a–z 0–9 . _ -`:
 /// the execution name the trigger starts, and the stem of the thumbnail key.
 pub fn object_name(upload: &Upload) -> String {
+    named(upload, "")
+}
+
+/// The name of a later execution of the same object version (a reprocess, after a fix or
+/// after its thumbnail or catalog row went missing): `<object name>-<tag>`, the readable
+/// part shortened so the whole stays within 80 characters. Step Functions refuses a second
+/// execution with a name it has seen (for 90 days after the first one closed), so a rerun
+/// needs a name of its own; the thumbnail key and the catalog's idempotency key come from
+/// the upload, not from the name, so the rerun still lands on the same thumbnail and row.
+/// `tag` (e.g. the time of the reprocess) must be made of `A–Z a–z 0–9 . _ -` and at most
+/// [`MAX_RERUN_TAG`] long.
+pub fn rerun_name(upload: &Upload, tag: &str) -> String {
+    named(upload, &format!("-{tag}"))
+}
+
+/// How long a [`rerun_name`] tag may be: the readable part keeps at least 30 characters.
+pub const MAX_RERUN_TAG: usize = 32;
+
+fn named(upload: &Upload, suffix: &str) -> String {
     let hash = &fingerprint(upload)[..NAME_HASH_HEX];
-    let readable = readable_part(
-        file_name_of(&upload.key),
-        MAX_EXECUTION_NAME - 1 - NAME_HASH_HEX,
-    );
-    format!("{readable}-{hash}")
+    let room = MAX_EXECUTION_NAME - 1 - NAME_HASH_HEX;
+    let readable = readable_part(file_name_of(&upload.key), room.saturating_sub(suffix.len()));
+    format!("{readable}-{hash}{suffix}")
 }
 
 /// `thumbnails/<object name>.<extension>`.

@@ -1,7 +1,8 @@
 use crate::support::upload;
 use photopipe_engine::OutputFormat;
 use photopipe_pipeline::keys::{
-    failure_record_key, fingerprint, is_url_safe, object_name, thumbnail_key,
+    failure_record_key, fingerprint, is_url_safe, is_valid_execution_name, object_name, rerun_name,
+    thumbnail_key, MAX_EXECUTION_NAME, MAX_RERUN_TAG,
 };
 
 #[test]
@@ -74,4 +75,21 @@ fn failure_records_are_filed_by_date_and_execution() {
         failure_record_key("2024-05-01", "x-0123"),
         "failures/2024-05-01/x-0123.json"
     );
+}
+
+#[test]
+fn a_rerun_has_its_own_valid_name_that_still_shows_the_object() {
+    let photo = upload("holiday/IMG 0001.jpg", 1);
+    assert_eq!(
+        rerun_name(&photo, "r20261128T101500.123Z"),
+        format!("{}-r20261128T101500.123Z", object_name(&photo))
+    );
+    let long = upload(&format!("{}.jpg", "x".repeat(300)), 1);
+    let tag = "t".repeat(MAX_RERUN_TAG);
+    let name = rerun_name(&long, &tag);
+    assert_eq!(name.len(), MAX_EXECUTION_NAME, "{name}");
+    assert!(is_valid_execution_name(&name), "{name}");
+    let hash = &fingerprint(&long)[..16];
+    assert!(name.ends_with(&format!("-{hash}-{tag}")), "{name}");
+    assert_ne!(rerun_name(&long, "r1"), object_name(&long));
 }
