@@ -70,6 +70,11 @@ impl DataApiCatalog {
         DataApiCatalog { client, target }
     }
 
+    /// Where the statements run.
+    pub fn target(&self) -> &DataApiTarget {
+        &self.target
+    }
+
     /// `ExecuteStatement` of `sql` with typed `params`, rows as JSON.
     pub fn statement(
         &self,

@@ -17,6 +17,8 @@ pub mod classify;
 pub mod lambda;
 pub mod sdk;
 
+#[cfg(feature = "custom-resource")]
+pub mod custom_resource;
 #[cfg(feature = "rdsdata")]
 pub mod data_api;
 #[cfg(feature = "s3")]

@@ -19,7 +19,12 @@ pub async fn load() -> SdkConfig {
 /// pointing at an emulator).
 pub fn loader() -> ConfigLoader {
     let https = aws_smithy_http_client::Builder::new()
-        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_provider(tls())
         .build_https();
     aws_config::defaults(BehaviorVersion::latest()).http_client(https)
+}
+
+/// rustls on ring, for the SDK clients and for any other HTTPS request a Lambda makes.
+pub fn tls() -> Provider {
+    Provider::Rustls(CryptoMode::Ring)
 }

@@ -17,141 +17,14 @@
 //! `PHOTOPIPE_SKIP_DATA_API=1`. Each run creates its own MariaDB database, through the
 //! stand-in, and drops it at the end, whatever the outcome.
 
-use aws_sdk_rdsdata::config::{Credentials, Region};
-use photopipe_aws::{sdk, DataApiCatalog, DataApiTarget};
+mod support;
+
 use photopipe_pipeline::model::CatalogRow;
 use photopipe_pipeline::ports::{CatalogOrder, Direction};
 use photopipe_pipeline::{sql, Catalog, InsertOutcome, PortError};
 use serde_json::{json, Value};
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
-/// The stand-in's URL, `None` (after a note) when the test is to be skipped.
-fn standin_url() -> Option<String> {
-    let url = std::env::var("PHOTOPIPE_DATA_API_URL")
-        .ok()
-        .filter(|v| !v.is_empty());
-    if url.is_none() {
-        if std::env::var("PHOTOPIPE_SKIP_DATA_API").as_deref() == Ok("1") {
-            eprintln!(
-                "note: PHOTOPIPE_SKIP_DATA_API=1 and no Data API stand-in: the Data API test is skipped"
-            );
-        } else {
-            panic!(
-                "no Data API stand-in: set PHOTOPIPE_DATA_API_URL (run `bash functions/aws/tests/moto.sh`, \
-                 which starts tests/data_api_standin.py on MariaDB), or PHOTOPIPE_SKIP_DATA_API=1 to skip"
-            );
-        }
-    }
-    url
-}
-
-/// One request to the stand-in over plain HTTP/1.0 on loopback: (status, JSON body).
-fn call(url: &str, method: &str, path: &str, body: &Value) -> (u16, Value) {
-    try_call(url, method, path, body).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
-}
-
-/// [`call`] without panicking (for `Drop`, which may run while a failed test unwinds).
-fn try_call(url: &str, method: &str, path: &str, body: &Value) -> Result<(u16, Value), String> {
-    let authority = url.trim_start_matches("http://").trim_end_matches('/');
-    let body = body.to_string();
-    let mut stream = TcpStream::connect(authority)
-        .map_err(|e| format!("the Data API stand-in at {url} does not answer: {e}"))?;
-    let mut response = String::new();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.0\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .and_then(|()| stream.read_to_string(&mut response))
-    .map_err(|e| e.to_string())?;
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| format!("not an HTTP response: {response:?}"))?;
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("no status in {head:?}"))?;
-    let body = serde_json::from_str(body).map_err(|e| format!("{e}: {body:?}"))?;
-    Ok((status, body))
-}
-
-/// A POST to one of the stand-in's own switches, which must succeed.
-fn switch(url: &str, path: &str, body: Value) {
-    let (status, answer) = call(url, "POST", path, &body);
-    assert_eq!(status, 200, "{path}: {answer}");
-}
-
-/// A MariaDB database of this test alone, created and dropped through the stand-in.
-struct Database {
-    url: String,
-    name: String,
-}
-
-impl Database {
-    fn create(url: &str) -> Database {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!("photopipe_dataapi_{}_{nanos}", std::process::id());
-        let database = Database {
-            url: url.to_owned(),
-            name,
-        };
-        database.execute(&format!(
-            "CREATE DATABASE `{}` CHARACTER SET utf8mb4",
-            database.name
-        ));
-        database
-    }
-
-    fn execute(&self, statement: &str) {
-        let request = json!({"resourceArn": "arn:aws:rds:us-east-1:123456789012:cluster:setup",
-            "secretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:setup",
-            "sql": statement});
-        let (status, answer) = call(&self.url, "POST", "/Execute", &request);
-        assert_eq!(status, 200, "{statement}: {answer}");
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        let request = json!({"resourceArn": "arn:aws:rds:us-east-1:123456789012:cluster:setup",
-            "secretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:setup",
-            "sql": format!("DROP DATABASE IF EXISTS `{}`", self.name)});
-        match try_call(&self.url, "POST", "/Execute", &request) {
-            Ok((200, _)) => {}
-            failed => eprintln!(
-                "note: could not drop the database {}: {failed:?}",
-                self.name
-            ),
-        }
-    }
-}
-
-/// The Lambda's SDK configuration with dummy credentials; the rds-data client alone points
-/// at the stand-in (S3 and the others would still go wherever `AWS_ENDPOINT_URL` says).
-async fn data_api_catalog(url: &str, database: &str) -> DataApiCatalog {
-    let shared = sdk::loader()
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
-    let config = aws_sdk_rdsdata::config::Builder::from(&shared)
-        .endpoint_url(url)
-        .build();
-    DataApiCatalog::from_client(
-        aws_sdk_rdsdata::Client::from_conf(config),
-        DataApiTarget {
-            resource_arn: "arn:aws:rds:us-east-1:123456789012:cluster:photopipe-catalog-db".into(),
-            secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:photopipe-db".into(),
-            database: database.into(),
-        },
-    )
-}
+use support::data_api_catalog;
+use support::standin::{call, standin_url, switch, Database};
 
 fn row(n: u32, file_name: &str, thumbnail_size: u64) -> CatalogRow {
     CatalogRow {
