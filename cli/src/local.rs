@@ -102,8 +102,14 @@ pub fn open_executions(settings: &Settings) -> Result<ExecutionStore, String> {
     ExecutionStore::open(&dir).map_err(|e| format!("cannot open {}: {e}", dir.display()))
 }
 
+/// Puts each website file into the output bucket unless it is there already, byte for byte:
+/// a process start then writes nothing (`reprocess --dry-run` changes no file).
 async fn deploy_website(storage: &FolderStorage) -> Result<(), String> {
     for (key, content_type, bytes) in WEBSITE {
+        let deployed = storage.get(OUTPUT_BUCKET, key, bytes.len() as u64).await;
+        if deployed.is_ok_and(|deployed| deployed == bytes) {
+            continue;
+        }
         let object = NewObject {
             bytes,
             content_type,

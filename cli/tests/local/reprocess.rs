@@ -71,10 +71,10 @@ fn execution_names(data_dir: &Path) -> Vec<String> {
     names
 }
 
-/// Every file the pipeline's work leaves (uploads, thumbnails, records, alerts, history)
-/// with its bytes. The website files are left out: opening the pipeline redeploys them.
+/// Every file the pipeline's work leaves (uploads, thumbnails, the website and the objects'
+/// metadata, records, alerts, history) with its bytes.
 fn work_files(data_dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    ["input", "output/thumbnails", "logs", "outbox", "executions"]
+    ["input", "output", "logs", "outbox", "executions"]
         .iter()
         .flat_map(|dir| files_below(&data_dir.join(dir)))
         .map(|path| {
