@@ -1,6 +1,7 @@
 //! The local commands: `serve`, `run`, `demo`, `catalog` and `executions`, each a thin
 //! layer over the local pipeline that prints for people or, with `--json`, for tools.
 
+use crate::data_api;
 use crate::local;
 use crate::report::{outcome_json, outcome_line, ExecutionOutcome};
 use crate::settings::{LocalArgs, Settings, DEFAULT_LISTEN};
@@ -238,11 +239,16 @@ pub async fn catalog(query: CatalogQuery) -> CommandResult {
         }
     };
     let settings = Settings::resolve(&local, None)?;
-    let catalog = local::open_catalog(&settings).await?;
-    let rows = catalog
-        .list(order, direction, limit)
-        .await
-        .map_err(|e| format!("catalog: {e}"))?;
+    let rows = match settings.database_url.as_deref() {
+        Some(url) if url.starts_with(data_api::SCHEME) => {
+            data_api::list(url, order, direction, limit).await?
+        }
+        _ => local::open_catalog(&settings)
+            .await?
+            .list(order, direction, limit)
+            .await
+            .map_err(|e| format!("catalog: {e}"))?,
+    };
     if as_json {
         println!(
             "{}",

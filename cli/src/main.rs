@@ -1,6 +1,7 @@
 //! `photopipe`: the operator's and the local pipeline's command line.
 
 mod commands;
+mod data_api;
 mod executions;
 mod local;
 mod metrics;

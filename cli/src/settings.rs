@@ -19,7 +19,8 @@ pub struct LocalArgs {
     #[arg(long, env = "PHOTOPIPE_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
     /// Catalog database: sqlite://FILE or mysql://USER:PASSWORD@HOST:PORT/DB (default: SQLite
-    /// in the data dir).
+    /// in the data dir); `catalog` also reads the deployed one through the RDS Data API,
+    /// data-api://CLUSTER-ARN?secret=SECRET-ARN&database=DB (built with `--features aws`).
     #[arg(long, env = "PHOTOPIPE_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Mail alerts through this server (smtp://HOST:PORT); default: .eml files in outbox/.
