@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs a command with cargo-lambda's runtime emulator (`cargo lambda watch
+# --only-lambda-apis`) on a free loopback port, its URL exported as
+# PHOTOPIPE_LAMBDA_EMULATOR_URL, and stops the emulator afterwards, whatever the outcome.
+# cargo-lambda is installed into a venv (~/.cache/photopipe-venvs/cargo-lambda) when missing.
+# The functions are started by the command itself (the e2e tests, bench/lambda_bench.py).
+#
+#   bash functions/e2e/emulator.sh COMMAND...
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+venv="${PHOTOPIPE_CARGO_LAMBDA_VENV:-$HOME/.cache/photopipe-venvs/cargo-lambda}"
+if [ ! -x "$venv/bin/cargo-lambda" ]; then
+    echo "emulator.sh: installing cargo-lambda into $venv" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet cargo-lambda
+fi
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+log=$(mktemp -t photopipe-cargo-lambda.XXXXXX.log)
+"$venv/bin/cargo-lambda" lambda watch --only-lambda-apis -A 127.0.0.1 -P "$port" >"$log" 2>&1 &
+emulator_pid=$!
+stop_emulator() {
+    kill "$emulator_pid" 2>/dev/null || true
+    wait "$emulator_pid" 2>/dev/null || true
+    rm -f "$log"
+}
+trap stop_emulator EXIT
+for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+    if ! kill -0 "$emulator_pid" 2>/dev/null; then
+        echo "emulator.sh: cargo lambda watch exited:" >&2
+        cat "$log" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+export PHOTOPIPE_LAMBDA_EMULATOR_URL="http://127.0.0.1:$port"
+echo "emulator.sh: cargo-lambda's runtime emulator on $PHOTOPIPE_LAMBDA_EMULATOR_URL" >&2
+
+"$@"
