@@ -9,7 +9,7 @@ use crate::metrics::Metrics;
 use crate::steps::{Steps, SUBSTITUTIONS};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use photopipe_pipeline::ports::NewObject;
-use photopipe_pipeline::trigger::{self, Decision, S3Bucket, S3Entity, S3EventRecord, S3Object};
+use photopipe_pipeline::trigger::{self, Decision, ObjectEvent};
 use photopipe_pipeline::{Alerts, Catalog, Clock, PortError, Storage};
 use photopipe_statemachine::{EventDetails, Execution, ExecutionStatus, Runner, StateMachine};
 use std::collections::HashSet;
@@ -185,29 +185,18 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
             .head(&self.input_bucket, key)
             .await
             .map_err(PipelineError::Storage)?;
-        let record = S3EventRecord {
+        let event = ObjectEvent {
             event_name: "ObjectCreated:Put".into(),
-            event_time: self
-                .steps()
-                .clock
-                .now()
-                .format(&time::format_description::well_known::Rfc3339)
-                .expect("the clock's time formats as RFC 3339"),
-            s3: S3Entity {
-                bucket: S3Bucket {
-                    name: self.input_bucket.clone(),
-                },
-                object: S3Object {
-                    key: utf8_percent_encode(key, S3_KEY_ENCODE)
-                        .to_string()
-                        .replace("%20", "+"),
-                    size: Some(head.size),
-                    e_tag: head.etag,
-                    version_id: None,
-                },
-            },
+            event_time: self.steps().clock.now(),
+            bucket: self.input_bucket.clone(),
+            key: utf8_percent_encode(key, S3_KEY_ENCODE)
+                .to_string()
+                .replace("%20", "+"),
+            size: Some(head.size),
+            etag: head.etag,
+            version_id: None,
         };
-        match trigger::decide(&record, &Default::default()) {
+        match trigger::decide(&event, &Default::default()) {
             Ok(Decision::Start(start)) => Ok(start),
             Ok(Decision::Ignore(why)) => Err(PipelineError::Trigger(why.to_string())),
             Err(e) => Err(PipelineError::Trigger(e.message)),

@@ -6,53 +6,33 @@
 //! duplicate starts nothing new. Keys arrive URL-encoded (`+` for a space, then `%XX`);
 //! they are decoded here, once, and travel decoded through the pipeline.
 //!
-//! The event types mirror the JSON S3 sends (and `aws_lambda_events::s3::S3Event`
-//! serializes to), without depending on that crate.
+//! [`decide`] reads an [`ObjectEvent`]: one record of the notification, flattened to the
+//! fields it uses. The trigger Lambda converts `aws_lambda_events`' S3 records into it and
+//! the local pipeline builds one per upload, so both name an execution by the same logic
+//! while this crate — linked into every Lambda and the local pipeline — stays free of the
+//! Lambda event types and the chrono they bring.
 
 use crate::error::StepError;
 use crate::keys;
 use crate::model::Upload;
-use crate::timefmt;
-use serde::{Deserialize, Serialize};
+use time::{OffsetDateTime, UtcOffset};
 
-/// An S3 event notification.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct S3Event {
-    #[serde(rename = "Records", default)]
-    pub records: Vec<S3EventRecord>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct S3EventRecord {
-    /// E.g. `ObjectCreated:Put`, `ObjectRemoved:Delete`.
-    #[serde(default)]
+/// One record of an S3 event notification: what it says about the object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectEvent {
+    /// E.g. `ObjectCreated:Put`; any other kind (`ObjectRemoved:Delete`, …) is ignored.
     pub event_name: String,
-    /// RFC 3339.
-    #[serde(default)]
-    pub event_time: String,
-    pub s3: S3Entity,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct S3Entity {
-    pub bucket: S3Bucket,
-    pub object: S3Object,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct S3Bucket {
-    pub name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct S3Object {
-    /// URL-encoded, as S3 sends it.
+    /// At any offset: the upload carries it in UTC.
+    pub event_time: OffsetDateTime,
+    pub bucket: String,
+    /// URL-encoded, as S3 sends it ([`decode_key`]).
     pub key: String,
+    /// S3 sends the size and the ETag only for created objects, so they are checked only for
+    /// the records that start an execution.
     pub size: Option<u64>,
-    #[serde(rename = "eTag")]
-    pub e_tag: Option<String>,
+    /// With or without the quotes HTTP headers carry.
+    pub etag: Option<String>,
+    /// Only from a versioned bucket.
     pub version_id: Option<String>,
 }
 
@@ -81,12 +61,12 @@ pub struct TriggerConfig {
     pub ignored_prefixes: Vec<String>,
 }
 
-/// Decides what to do with `record`.
-pub fn decide(record: &S3EventRecord, config: &TriggerConfig) -> Result<Decision, StepError> {
-    if !record.event_name.starts_with("ObjectCreated:") {
+/// Decides what to do with one record.
+pub fn decide(event: &ObjectEvent, config: &TriggerConfig) -> Result<Decision, StepError> {
+    if !event.event_name.starts_with("ObjectCreated:") {
         return Ok(Decision::Ignore("not an ObjectCreated event"));
     }
-    let key = decode_key(&record.s3.object.key)?;
+    let key = decode_key(&event.key)?;
     if key.ends_with('/') {
         // What the S3 console's "Create folder" makes: a 0-byte placeholder, not an upload.
         return Ok(Decision::Ignore("a folder placeholder (key ends with /)"));
@@ -100,25 +80,16 @@ pub fn decide(record: &S3EventRecord, config: &TriggerConfig) -> Result<Decision
             "under a prefix the pipeline writes itself",
         ));
     }
-    let bucket = record.s3.bucket.name.clone();
+    let bucket = event.bucket.clone();
     let describe = || crate::error::object_label(&bucket, &key);
-    let event_time = timefmt::parse_rfc3339(&record.event_time).ok_or_else(|| {
-        StepError::invalid_input(format!(
-            "the S3 event for {} has no valid eventTime ({:?})",
-            describe(),
-            record.event_time
-        ))
-    })?;
-    let size = record.s3.object.size.ok_or_else(|| {
+    let size = event.size.ok_or_else(|| {
         StepError::invalid_input(format!(
             "the S3 event for {} has no object size",
             describe()
         ))
     })?;
-    let etag = record
-        .s3
-        .object
-        .e_tag
+    let etag = event
+        .etag
         .as_deref()
         .map(|etag| etag.trim_matches('"'))
         .filter(|etag| !etag.is_empty())
@@ -131,13 +102,11 @@ pub fn decide(record: &S3EventRecord, config: &TriggerConfig) -> Result<Decision
         key,
         size,
         etag,
-        version_id: record
-            .s3
-            .object
+        version_id: event
             .version_id
             .clone()
             .filter(|version| !version.is_empty()),
-        event_time,
+        event_time: event.event_time.to_offset(UtcOffset::UTC),
     };
     Ok(Decision::Start(ExecutionStart {
         name: keys::object_name(&upload),

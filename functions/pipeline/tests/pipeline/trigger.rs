@@ -1,25 +1,22 @@
 use photopipe_pipeline::keys::is_valid_execution_name;
-use photopipe_pipeline::trigger::{decide, decode_key, Decision, S3Event, TriggerConfig};
+use photopipe_pipeline::trigger::{decide, decode_key, Decision, ObjectEvent, TriggerConfig};
 use photopipe_pipeline::ErrorType;
-use serde_json::json;
 use time::macros::datetime;
 
-fn record(event_name: &str, key: &str, etag: &str, version: Option<&str>) -> serde_json::Value {
-    json!({
-        "eventVersion": "2.1",
-        "eventSource": "aws:s3",
-        "eventName": event_name,
-        "eventTime": "2024-05-01T12:34:56.789Z",
-        "s3": {
-            "bucket": {"name": "photos-in", "arn": "arn:aws:s3:::photos-in"},
-            "object": {"key": key, "size": 1234, "eTag": etag, "versionId": version, "sequencer": "0A1B2C"}
-        }
-    })
+fn record(event_name: &str, key: &str, etag: &str, version: Option<&str>) -> ObjectEvent {
+    ObjectEvent {
+        event_name: event_name.into(),
+        event_time: datetime!(2024-05-01 12:34:56.789 UTC),
+        bucket: "photos-in".into(),
+        key: key.into(),
+        size: Some(1234),
+        etag: Some(etag.into()),
+        version_id: version.map(Into::into),
+    }
 }
 
-fn decide_one(record: serde_json::Value) -> Decision {
-    let event: S3Event = serde_json::from_value(json!({"Records": [record]})).unwrap();
-    decide(&event.records[0], &TriggerConfig::default()).unwrap()
+fn decide_one(record: ObjectEvent) -> Decision {
+    decide(&record, &TriggerConfig::default()).unwrap()
 }
 
 fn start(key: &str, etag: &str, version: Option<&str>) -> (String, photopipe_pipeline::Upload) {
@@ -83,34 +80,51 @@ fn only_created_objects_outside_ignored_prefixes_start_executions() {
     let config = TriggerConfig {
         ignored_prefixes: vec!["thumbnails/".into()],
     };
-    let event: S3Event = serde_json::from_value(json!({"Records": [
-        record("ObjectCreated:Put", "thumbnails/x.jpg", "e", None),
-        record("ObjectCreated:CompleteMultipartUpload", "thumbnails+x.jpg", "e", None),
-    ]}))
-    .unwrap();
     assert!(matches!(
-        decide(&event.records[0], &config).unwrap(),
+        decide(
+            &record("ObjectCreated:Put", "thumbnails/x.jpg", "e", None),
+            &config
+        )
+        .unwrap(),
         Decision::Ignore(_)
     ));
     assert!(matches!(
-        decide(&event.records[1], &config).unwrap(),
+        decide(
+            &record(
+                "ObjectCreated:CompleteMultipartUpload",
+                "thumbnails+x.jpg",
+                "e",
+                None
+            ),
+            &config
+        )
+        .unwrap(),
         Decision::Start(_)
     ));
 }
 
 #[test]
-fn a_record_without_event_time_or_etag_is_invalid_input() {
-    let mut no_time = record("ObjectCreated:Put", "a.jpg", "e", None);
-    no_time["eventTime"] = json!("yesterday");
-    let event: S3Event = serde_json::from_value(json!({ "Records": [no_time] })).unwrap();
-    let error = decide(&event.records[0], &TriggerConfig::default()).unwrap_err();
-    assert_eq!(error.error_type, ErrorType::InvalidInput);
-    assert!(error.message.contains("\"a.jpg\""), "{}", error.message);
-
-    let mut no_etag = record("ObjectCreated:Put", "a.jpg", "e", None);
-    no_etag["s3"]["object"]["eTag"] = json!(null);
-    let event: S3Event = serde_json::from_value(json!({ "Records": [no_etag] })).unwrap();
-    assert!(decide(&event.records[0], &TriggerConfig::default()).is_err());
+fn a_created_object_without_size_or_etag_is_invalid_input() {
+    for (size, etag) in [(None, Some("e")), (Some(1), None), (Some(1), Some("\"\""))] {
+        let event = ObjectEvent {
+            size,
+            etag: etag.map(Into::into),
+            ..record("ObjectCreated:Put", "a.jpg", "e", None)
+        };
+        let error = decide(&event, &TriggerConfig::default()).unwrap_err();
+        assert_eq!(error.error_type, ErrorType::InvalidInput);
+        assert!(error.message.contains("\"a.jpg\""), "{}", error.message);
+    }
+    // S3 sends neither for a deleted object: such records are ignored, not refused.
+    let removed = ObjectEvent {
+        size: None,
+        etag: None,
+        ..record("ObjectRemoved:Delete", "a.jpg", "e", None)
+    };
+    assert!(matches!(
+        decide(&removed, &TriggerConfig::default()).unwrap(),
+        Decision::Ignore(_)
+    ));
 }
 
 #[test]
