@@ -3,6 +3,7 @@
 //! Opening it also "deploys" the website into the output bucket, as the SAM stack uploads
 //! static_web_server/ into the S3 output bucket.
 
+use crate::data_api;
 use crate::executions::ExecutionStore;
 use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
@@ -50,6 +51,8 @@ const WEBSITE: [(&str, &str, &[u8]); 5] = [
 ];
 
 pub async fn open(settings: &Settings) -> Result<LocalPipeline, String> {
+    // First, so a database URL it refuses leaves no data dir behind.
+    let catalog = open_catalog(settings).await?;
     let data = &settings.data_dir;
     let buckets =
         [INPUT_BUCKET, OUTPUT_BUCKET, LOG_BUCKET].map(|bucket| (bucket, data.join(bucket)));
@@ -59,7 +62,6 @@ pub async fn open(settings: &Settings) -> Result<LocalPipeline, String> {
     }
     // Thumbnails, gallery data and the website are remade by running the pipeline again.
     let storage = FolderStorage::new(buckets).rebuildable([OUTPUT_BUCKET]);
-    let catalog = open_catalog(settings).await?;
     let alerts = MailAlerts::new(&MailConfig {
         smtp_url: settings.smtp_url.clone(),
         from: settings.alert_from.clone(),
@@ -87,7 +89,24 @@ pub async fn open(settings: &Settings) -> Result<LocalPipeline, String> {
         .map_err(|e| format!("state machine: {e}"))
 }
 
+/// The local catalog: the SQLite file in the data dir, or the `--database-url` database.
+/// A `data-api://` URL is refused with a message saying where it belongs: the Data API is
+/// only how `catalog smallest|list` read the deployed catalog (`commands::catalog` sends such
+/// URLs to `data_api` before coming here); the local pipeline's rows describe objects in
+/// local folders, and belong in a database of its own.
 pub async fn open_catalog(settings: &Settings) -> Result<SqlCatalog, String> {
+    if let Some(url) = settings
+        .database_url
+        .as_deref()
+        .filter(|url| url.starts_with(data_api::SCHEME))
+    {
+        return Err(format!(
+            "--database-url {}…: the RDS Data API is only for `photopipe catalog smallest|list` \
+             (reading the deployed catalog); serve, run, demo and reprocess run the local \
+             pipeline, whose catalog is SQLite (the default) or MySQL/MariaDB (mysql://…)",
+            url.split('?').next().unwrap_or(url)
+        ));
+    }
     std::fs::create_dir_all(&settings.data_dir)
         .map_err(|e| format!("cannot create {}: {e}", settings.data_dir.display()))?;
     match &settings.database_url {

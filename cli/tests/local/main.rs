@@ -4,5 +4,6 @@
 
 mod support;
 
+mod database_url;
 mod reprocess;
 mod serve;
