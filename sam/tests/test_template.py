@@ -540,3 +540,19 @@ def test_buildspec_runs_tests_lints_build_and_deploy():
     for env in ("staging", "prod"):
         deploy = config[env]["deploy"]["parameters"]
         assert "CAPABILITY_NAMED_IAM" in deploy["capabilities"] and deploy["resolve_s3"] is True
+
+
+def test_sam_build_makes_the_stripped_binaries_of_build_lambdas_sh():
+    """sam build runs `cargo lambda build --release` itself: the deployment settings (no debug
+    info, symbols stripped) reach it through the environment, set in the build phase only (in
+    pre_build they would invalidate .ci/test's release builds), and functions/build_lambdas.sh,
+    which the size report in BENCHMARKS.md comes from, sets the same."""
+    import yaml
+
+    spec = yaml.safe_load((REPO / "buildspec.yml").read_text())
+    settings = "export CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols"
+    build = spec["phases"]["build"]["commands"]
+    sam_build = next(i for i, c in enumerate(build) if "sam build" in c)
+    assert settings in build[:sam_build]
+    assert not any(settings in c for p in ("install", "pre_build") for c in spec["phases"][p]["commands"])
+    assert settings in (REPO / "functions" / "build_lambdas.sh").read_text()
