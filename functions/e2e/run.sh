@@ -12,8 +12,9 @@ cd "$(dirname "$0")/../.."
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/photopipe-target}"
 
-# The binaries as `cargo lambda build` makes them for this machine (it runs this same
-# cargo build, then only renames each to `bootstrap`).
+# This machine's (x86_64) release binaries: the code `cargo lambda build` compiles, without
+# its target-cpu flag (haswell, neoverse-n1) and stripping; functions/build_lambdas.sh builds
+# the deployed arm64 ones, which cannot run here without qemu (functions/e2e/arm64_smoke.py).
 cargo build --release -p photopipe-trigger -p photopipe-validate -p photopipe-resize \
     -p photopipe-catalog -p photopipe-on_failure
 
