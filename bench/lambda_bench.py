@@ -163,7 +163,8 @@ def report(rows: list[dict], sizes: list[tuple[str, int, int]], info: dict) -> s
         *[f"| {name} | {raw / 2**20:.1f} MiB | {stripped / 2**20:.1f} MiB |" for name, raw, stripped in sizes],
         "",
         "Binaries as `cargo build --release -p photopipe-<function>` makes them (line tables kept for "
-        "backtraces); the stripped size is what a deployment without debug info ships.",
+        "backtraces), and the same stripped; the deployed ones (`cargo lambda build`, arm64) and "
+        "their zips are under \"Deployed binaries\" below.",
         "",
         f"Cold start (first invocation from spawn minus a warm one, median over {len(rows)} files): "
         f"validate {init('validate'):.0f} ms, resize {init('resize'):.0f} ms.",
