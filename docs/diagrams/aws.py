@@ -6,7 +6,7 @@ template's (`<Username>-…`), so the picture can be checked against it by grep.
 
 import sys
 
-from diagrams import Cluster, Diagram, Edge
+from diagrams import Edge
 from diagrams.aws.compute import LambdaFunction
 from diagrams.aws.database import Aurora, RDS
 from diagrams.aws.devtools import Codebuild, Codepipeline
@@ -23,40 +23,13 @@ from diagrams.aws.security import SecretsManager
 from diagrams.aws.storage import SimpleStorageServiceS3Bucket
 from diagrams.onprem.vcs import Github
 
+from style import FAIL, diagram, group
+
 OUT = sys.argv[1] if len(sys.argv) > 1 else "../images/aws"
 
-GRAPH = {
-    "fontsize": "22",
-    "fontname": "DejaVu Sans",
-    "pad": "0.4",
-    "nodesep": "0.7",
-    "ranksep": "1.5",
-    "splines": "spline",
-    "labelloc": "t",
-}
-NODE = {"fontsize": "15", "fontname": "DejaVu Sans", "imagepos": "tc"}  # icon on top: room for the label below
-EDGE = {"fontsize": "13", "fontname": "DejaVu Sans"}
-
-CLUSTER = {"fontsize": "17", "fontname": "DejaVu Sans Bold"}
-
-
-def group(label):
-    return Cluster(label, graph_attr=CLUSTER)
-
-
-FAIL = {"color": "firebrick", "fontcolor": "firebrick", "style": "dashed"}
 DEPLOY = {"color": "darkgreen", "fontcolor": "darkgreen"}
 
-with Diagram(
-    "photopipe on AWS (sam/template.yaml, sam/pipeline.yaml)",
-    filename=OUT,
-    show=False,
-    direction="LR",
-    curvestyle="curved",
-    graph_attr=GRAPH,
-    node_attr=NODE,
-    edge_attr=EDGE,
-):
+with diagram("photopipe on AWS (sam/template.yaml, sam/pipeline.yaml)", OUT, ranksep="1.5"):
     uploaders = Users("app users\n(uploads)")
     viewers = Users("gallery visitors")
     operators = SimpleNotificationServiceSnsEmailNotification("AlertEmail\n(operations centre)")

@@ -6,7 +6,7 @@ folders of the repository (cli/, statemachine/runner, functions/pipeline, local/
 
 import sys
 
-from diagrams import Cluster, Diagram, Edge
+from diagrams import Edge
 from diagrams.generic.database import SQL
 from diagrams.generic.storage import Storage
 from diagrams.onprem.client import Users
@@ -16,37 +16,11 @@ from diagrams.onprem.monitoring import Prometheus
 from diagrams.programming.flowchart import Document, MultipleDocuments, PredefinedProcess
 from diagrams.programming.language import Rust
 
+from style import FAIL, diagram, group
+
 OUT = sys.argv[1] if len(sys.argv) > 1 else "../images/local"
 
-GRAPH = {
-    "fontsize": "22",
-    "fontname": "DejaVu Sans",
-    "pad": "0.4",
-    "nodesep": "0.7",
-    "ranksep": "1.4",
-    "splines": "spline",
-    "labelloc": "t",
-}
-NODE = {"fontsize": "15", "fontname": "DejaVu Sans", "imagepos": "tc"}  # icon on top: room for the label below
-EDGE = {"fontsize": "13", "fontname": "DejaVu Sans"}
-CLUSTER = {"fontsize": "17", "fontname": "DejaVu Sans Bold"}
-FAIL = {"color": "firebrick", "fontcolor": "firebrick", "style": "dashed"}
-
-
-def group(label):
-    return Cluster(label, graph_attr=CLUSTER)
-
-
-with Diagram(
-    "photopipe locally: one binary (photopipe serve / run / demo)",
-    filename=OUT,
-    show=False,
-    direction="LR",
-    curvestyle="curved",
-    graph_attr=GRAPH,
-    node_attr=NODE,
-    edge_attr=EDGE,
-):
+with diagram("photopipe locally: one binary (photopipe serve / run / demo)", OUT, ranksep="1.4"):
     browser = Users("browser, curl,\nscrape job")
     cli_user = Users("terminal")
 
