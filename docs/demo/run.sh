@@ -11,6 +11,7 @@ repo="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$repo"
 
 bash static_web_server/tests/setup.sh
+source static_web_server/tests/serve.sh
 target="${CARGO_TARGET_DIR:-${PHOTOPIPE_TARGET_DIR:-$HOME/.cache/photopipe-target}}"
 bin="${PHOTOPIPE_BIN:-$target/release/photopipe}"
 if [ ! -x "$bin" ]; then
@@ -21,33 +22,20 @@ out="${SCREENSHOT_DIR:-$repo/docs/images}"
 mkdir -p "$out"
 
 work="$(mktemp -d)"
-server_pid=""
+serve_pid=""
 cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 data="$work/demo-data"
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-url="http://127.0.0.1:$port"
-"$bin" serve --data-dir "$data" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-  if curl -fsS -o /dev/null --max-time 1 "$url/healthz" 2>/dev/null; then break; fi
-  if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
-  sleep 0.1
-done
-if ! curl -fsS -o /dev/null --max-time 2 "$url/healthz"; then
-  echo "photopipe serve did not come up:" >&2
-  cat "$work/serve.log" >&2
-  exit 1
-fi
+serve_photopipe "$bin" "$data" "$work/serve.log"
 
 echo "== uploads with curl -T"
 put() { # put FILE NAME-IN-URL: expects 201
   local code
-  code=$(curl -sS -o "$work/put.json" -w '%{http_code}' --max-time 120 -T "$1" "$url/uploads/$2")
+  code=$(curl -sS -o "$work/put.json" -w '%{http_code}' --max-time 120 -T "$1" "$serve_url/uploads/$2")
   printf '  PUT %s -> %s %s\n' "$2" "$code" "$(head -c 200 "$work/put.json")"
   [ "$code" = 201 ]
 }
@@ -60,5 +48,5 @@ for f in upload_files/*.jpg upload_files/*.png; do
 done
 
 echo "== screenshots"
-BASE_URL="$url/" SCREENSHOT_DIR="$out" node docs/demo/screenshots.mjs
+BASE_URL="$serve_url/" SCREENSHOT_DIR="$out" node docs/demo/screenshots.mjs
 ls -l "$out"/demo-*.png

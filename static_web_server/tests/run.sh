@@ -13,22 +13,20 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 bash setup.sh
+source serve.sh
 
 work="$(mktemp -d)"
 server_pid=""
-live_pid=""
+serve_pid=""
 stop() { # stop PID: ends a server this script started
   if [ -n "$1" ]; then kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; fi
 }
 cleanup() {
   stop "$server_pid"
-  stop "$live_pid"
+  stop "$serve_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 site="$work/site"
 node fixtures.mjs "$site"
@@ -59,26 +57,13 @@ fi
 uploads="$repo/upload_files"
 page_upload="fallen leaf (transparent).png" # held back: live.test.mjs uploads it through the page
 xss_name='<img src=x onerror=alert(1)>.jpg'
-live_port="$(free_port)"
-live_url="http://127.0.0.1:$live_port"
-"$bin" serve --data-dir "$work/live-data" --listen "127.0.0.1:$live_port" >"$work/live-server.log" 2>&1 &
-live_pid=$!
-for _ in $(seq 1 100); do
-  if curl -fsS -o /dev/null --max-time 1 "$live_url/healthz" 2>/dev/null; then break; fi
-  if ! kill -0 "$live_pid" 2>/dev/null; then break; fi
-  sleep 0.1
-done
-if ! curl -fsS -o /dev/null --max-time 2 "$live_url/healthz"; then
-  echo "photopipe serve did not come up:" >&2
-  cat "$work/live-server.log" >&2
-  exit 1
-fi
+serve_photopipe "$bin" "$work/live-data" "$work/live-server.log"
 
 encode() { node -e 'process.stdout.write(encodeURIComponent(process.argv[1]))' "$1"; }
 put() { # put FILE NAME: uploads FILE as NAME, expects 201 and prints the outcome
   local code
   code=$(curl -sS -o "$work/put.json" -w '%{http_code}' --max-time 120 -X PUT \
-    -H 'Content-Type: application/octet-stream' --data-binary "@$1" "$live_url/uploads/$(encode "$2")")
+    -H 'Content-Type: application/octet-stream' --data-binary "@$1" "$serve_url/uploads/$(encode "$2")")
   printf '  PUT %-36s %s %s\n' "$2" "$code" "$(head -c 160 "$work/put.json")"
   [ "$code" = 201 ]
 }
@@ -94,10 +79,10 @@ if [ "$uploads_ok" != 1 ]; then
   status=1
 fi
 
-LIVE_URL="$live_url/" UPLOAD_DIR="$uploads" PAGE_UPLOAD="$page_upload" \
+LIVE_URL="$serve_url/" UPLOAD_DIR="$uploads" PAGE_UPLOAD="$page_upload" \
   node --test --test-reporter=spec live.test.mjs || status=$?
-stop "$live_pid"
-live_pid=""
+stop "$serve_pid"
+serve_pid=""
 if [ "$status" != 0 ]; then
   echo "-- photopipe serve log (last 40 lines):"
   tail -n 40 "$work/live-server.log"
