@@ -16,7 +16,8 @@ if [ ! -x "$venv/bin/cargo-lambda" ]; then
     "$venv/bin/pip" install --quiet cargo-lambda
 fi
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+source functions/aws/tests/await_port.sh
+port=$(free_port)
 log=$(mktemp -t photopipe-cargo-lambda.XXXXXX.log)
 "$venv/bin/cargo-lambda" lambda watch --only-lambda-apis -A 127.0.0.1 -P "$port" >"$log" 2>&1 &
 emulator_pid=$!
@@ -26,15 +27,7 @@ stop_emulator() {
     rm -f "$log"
 }
 trap stop_emulator EXIT
-for _ in $(seq 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-    if ! kill -0 "$emulator_pid" 2>/dev/null; then
-        echo "emulator.sh: cargo lambda watch exited:" >&2
-        cat "$log" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
+await_port "emulator.sh: cargo lambda watch" "$port" "$emulator_pid" "$log"
 export PHOTOPIPE_LAMBDA_EMULATOR_URL="http://127.0.0.1:$port"
 echo "emulator.sh: cargo-lambda's runtime emulator on $PHOTOPIPE_LAMBDA_EMULATOR_URL" >&2
 

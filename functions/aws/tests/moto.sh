@@ -21,8 +21,9 @@ if [ ! -x "$venv/bin/moto_server" ]; then
     "$venv/bin/pip" install --quiet "moto[server]"
 fi
 
+source functions/aws/tests/await_port.sh
 # A port the kernel says is free now (moto binds it right after).
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 log=$(mktemp -t photopipe-moto.XXXXXX.log)
 "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto_pid=$!
@@ -40,15 +41,7 @@ stop_moto() {
 }
 trap stop_moto EXIT
 
-for _ in $(seq 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
-    if ! kill -0 "$moto_pid" 2>/dev/null; then
-        echo "moto.sh: moto_server exited:" >&2
-        cat "$log" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
+await_port "moto.sh: moto_server" "$port" "$moto_pid" "$log"
 
 # 127.0.0.1, not localhost: with an IP address the S3 client uses path-style URLs, so
 # bucket names need no DNS.
