@@ -12,12 +12,7 @@ cd "$repo"
 
 bash static_web_server/tests/setup.sh
 source static_web_server/tests/serve.sh
-target="${CARGO_TARGET_DIR:-${PHOTOPIPE_TARGET_DIR:-$HOME/.cache/photopipe-target}}"
-bin="${PHOTOPIPE_BIN:-$target/release/photopipe}"
-if [ ! -x "$bin" ]; then
-  echo "no photopipe binary at $bin: build it (cargo build --release -p photopipe) or set PHOTOPIPE_BIN" >&2
-  exit 1
-fi
+bin="$(photopipe_bin)"
 out="${SCREENSHOT_DIR:-$repo/docs/images}"
 mkdir -p "$out"
 

@@ -8,7 +8,7 @@
 # Every server it starts is stopped on exit.
 #   SCREENSHOT_DIR=DIR  where screenshots go (default: static_web_server/tests/artifacts)
 #   PHOTOPIPE_BIN=FILE  the photopipe binary (default: $CARGO_TARGET_DIR/release/photopipe, else
-#                       target/release/photopipe; the project's test command builds it first)
+#                       ~/.cache/photopipe-target/release/photopipe; the project's test command builds it first)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -49,11 +49,7 @@ server_pid=""
 
 echo "== live site (photopipe serve)"
 repo="$(cd .. && cd .. && pwd)"
-bin="${PHOTOPIPE_BIN:-${CARGO_TARGET_DIR:-$repo/target}/release/photopipe}"
-if [ ! -x "$bin" ]; then
-  echo "no photopipe binary at $bin: build it (cargo build --release -p photopipe) or set PHOTOPIPE_BIN" >&2
-  exit 1
-fi
+bin="$(photopipe_bin)"
 uploads="$repo/upload_files"
 page_upload="fallen leaf (transparent).png" # held back: live.test.mjs uploads it through the page
 xss_name='<img src=x onerror=alert(1)>.jpg'

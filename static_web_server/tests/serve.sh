@@ -1,6 +1,17 @@
 # Sourced by run.sh here and by docs/demo/run.sh: a real `photopipe serve` for a browser to
 # talk to, on a free loopback port.
 
+# photopipe_bin: the release binary the test command built (PHOTOPIPE_BIN to use another), or
+# a clear error naming how to build it.
+photopipe_bin() {
+  local bin="${PHOTOPIPE_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/photopipe-target}/release/photopipe}"
+  if [ ! -x "$bin" ]; then
+    echo "no photopipe binary at $bin: build it (cargo build --release -p photopipe) or set PHOTOPIPE_BIN" >&2
+    return 1
+  fi
+  echo "$bin"
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
