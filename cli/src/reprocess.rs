@@ -25,7 +25,9 @@ use crate::local::{self, LocalPipeline, INPUT_BUCKET, LOG_BUCKET, OUTPUT_BUCKET}
 use crate::report::{outcome_line, ExecutionOutcome};
 use crate::settings::{LocalArgs, Settings};
 use photopipe_pipeline::trigger::ExecutionStart;
-use photopipe_pipeline::{keys, Catalog, Clock, FailureRecord, PortError, Storage, Upload};
+use photopipe_pipeline::{
+    keys, timefmt, Catalog, Clock, FailureRecord, PortError, Storage, Upload,
+};
 use photopipe_statemachine::ExecutionStatus;
 use std::collections::HashSet;
 use std::process::ExitCode;
@@ -50,7 +52,7 @@ pub struct Args {
 /// What an object's current version lacks.
 enum Verdict {
     Complete,
-    /// Its own execution never ran to an end: `start` is that execution.
+    /// Its own execution never ran to an end: that execution runs.
     NeverFinished,
     FailedBefore {
         first: Upload,
@@ -181,16 +183,7 @@ fn rerun(first: Upload, tag: &str) -> ExecutionStart {
 /// `r<UTC date>T<time>.<ms>Z`: one per run, so each run's executions are new names and
 /// show together in the history.
 fn rerun_tag(now: OffsetDateTime) -> String {
-    format!(
-        "r{:04}{:02}{:02}T{:02}{:02}{:02}.{:03}Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second(),
-        now.millisecond()
-    )
+    format!("r{}", timefmt::compact_millis(now))
 }
 
 /// Keys of the input bucket that have a failure record in the log bucket.

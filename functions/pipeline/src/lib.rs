@@ -23,7 +23,7 @@ pub mod model;
 pub mod ports;
 pub mod sql;
 pub mod steps;
-mod timefmt;
+pub mod timefmt;
 pub mod trigger;
 
 pub use config::{AlertPolicy, Config};

@@ -32,6 +32,15 @@ pub fn compact(at: OffsetDateTime) -> String {
     )
 }
 
+/// [`compact`] to the millisecond (`YYYYMMDDTHHMMSS.mmmZ`), for names made more than once a
+/// second.
+pub fn compact_millis(at: OffsetDateTime) -> String {
+    format(
+        at,
+        format_description!("[year][month][day]T[hour][minute][second].[subsecond digits:3]Z"),
+    )
+}
+
 /// RFC 3339 in UTC (`…Z`).
 pub fn rfc3339(at: OffsetDateTime) -> String {
     at.to_offset(UtcOffset::UTC)
