@@ -178,12 +178,22 @@ impl Catalog for SqlCatalog {
     async fn insert_idempotent(&self, row: &CatalogRow) -> Result<InsertOutcome, PortError> {
         let params = sql::insert_params(row);
         let (sql, values) = positional(sql::INSERT_ROW, &params)?;
+        // A new row is stored exactly as given (the tests read rows back to hold this to
+        // it), so only its id is new; an existing one is read back: it may differ in all
+        // but its idempotency key (another execution's name, a later processing time).
         let inserted = match bind(sqlx::query(&sql), values).execute(&self.pool).await {
-            Ok(_) => true,
+            Ok(result) => match result.last_insert_id() {
+                Some(id) => {
+                    return Ok(InsertOutcome::Inserted(CatalogRow {
+                        id: Some(id),
+                        ..row.clone()
+                    }))
+                }
+                None => true,
+            },
             Err(err) if is_duplicate_key(&err) => false,
             Err(err) => return Err(db_error("inserting into the catalog", err)),
         };
-        // Read back either way, so both outcomes carry the row exactly as stored.
         let stored = self
             .by_idempotency_key(&row.idempotency_key)
             .await?

@@ -21,19 +21,15 @@ pub(crate) enum Sync {
     Skip,
 }
 
-/// A fully written file next to its destination, removed on drop unless it was moved there.
+/// A file being written next to its destination, removed on drop unless it was moved there.
 pub(crate) struct TempFile {
     path: PathBuf,
-    /// Taken after the last write: a rename keeps the inode and the modification time, so
-    /// this describes the destination too.
-    pub(crate) metadata: Metadata,
+    file: File,
 }
 
 impl TempFile {
-    /// Writes `bytes` to a new file in `dir` (created if missing). With [`Sync::Flush`] it is
-    /// flushed to disk, so the rename that publishes it never publishes an empty file after
-    /// a crash; data that can be rebuilt skips that cost ([`Sync::Skip`]).
-    pub(crate) fn write(dir: &Path, bytes: &[u8], sync: Sync) -> io::Result<TempFile> {
+    /// A new, empty file in `dir` (created if missing).
+    pub(crate) fn create(dir: &Path) -> io::Result<TempFile> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         fs::create_dir_all(dir)?;
         // Unique among live processes; a leftover of a crashed one is simply overwritten.
@@ -43,21 +39,28 @@ impl TempFile {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let path = dir.join(name);
-        let written = (|| {
-            let mut file = File::create(&path)?;
-            file.write_all(bytes)?;
-            if sync == Sync::Flush {
-                file.sync_data()?;
-            }
-            file.metadata()
-        })();
-        match written {
-            Ok(metadata) => Ok(TempFile { path, metadata }),
-            Err(err) => {
-                let _ = fs::remove_file(&path);
-                Err(err)
-            }
+        let file = File::create(&path)?;
+        Ok(TempFile { path, file })
+    }
+
+    pub(crate) fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.file.write_all(bytes)
+    }
+
+    /// Ends the writing. With [`Sync::Flush`] the file is flushed to disk, so the rename that
+    /// publishes it never publishes an empty file after a crash; data that can be rebuilt
+    /// skips that cost ([`Sync::Skip`]). The metadata returned is taken after the last write:
+    /// a rename keeps the inode and the modification time, so it describes the destination
+    /// too.
+    pub(crate) fn finish(&self, sync: Sync) -> io::Result<Metadata> {
+        if sync == Sync::Flush {
+            self.file.sync_data()?;
         }
+        self.file.metadata()
+    }
+
+    pub(crate) fn file(&self) -> &File {
+        &self.file
     }
 
     /// Moves the file to `target`, replacing whatever is there, atomically.
@@ -87,8 +90,10 @@ impl Drop for TempFile {
 
 /// Writes `bytes` to `path` so that readers see the old file or the new one, never a part.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8], sync: Sync) -> io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    TempFile::write(dir, bytes, sync)?.replace(path)
+    let mut temp = TempFile::create(path.parent().unwrap_or(Path::new(".")))?;
+    temp.write_all(bytes)?;
+    temp.finish(sync)?;
+    temp.replace(path)
 }
 
 /// `err` while working on `what`, classified: missing → [`PortError::NotFound`]; a full

@@ -14,7 +14,8 @@
 //!
 //! **Writes are atomic.** Objects are written to a temporary file in the destination
 //! folder and renamed into place (or hard-linked, for create-only writes), so readers and
-//! folder watchers never see half a file.
+//! folder watchers never see half a file. An [`ObjectWriter`] takes an object piece by piece
+//! (an upload's body as it arrives), so a large upload is never held in memory whole.
 //!
 //! **Writes are durable where it matters.** An object is flushed to disk before it is
 //! published (an fsync, milliseconds each), so a crash never leaves an upload or a failure
@@ -22,12 +23,17 @@
 //! (thumbnails, the gallery data, the website) are remade from the others by running the
 //! pipeline again.
 //!
-//! **Metadata.** What S3 keeps beside an object (content type, cache control, ETag) lives
-//! in a sidecar `<bucket>/.photopipe-meta/<SHA-256 of the key>.json`, valid while it
-//! describes the current file (same size, inode and modification time). Files that arrive
-//! by other means, or replaced behind our back, get their ETag hashed from their content and
-//! their content type guessed from their extension. ETags are content hashes (as S3's are
-//! for simple uploads), so the same bytes always give the same execution name.
+//! **Metadata.** What S3 keeps with an object (content type, cache control, ETag) is kept
+//! with the file, in its extended attribute `user.photopipe.meta`, set before the file is
+//! published, so object and metadata appear together. On a file system without user
+//! extended attributes it goes to a sidecar `<bucket>/.photopipe-meta/<SHA-256 of the
+//! key>.json` instead (a second file per object, which is what it costs on ext4: creating
+//! files, not writing bytes). Either is valid while it describes the current file (same
+//! size, inode and modification time). Files that arrive by other means, or replaced behind
+//! our back, get their ETag hashed from their content and their content type guessed from
+//! their extension. ETags are content hashes (BLAKE3, 128 bits: S3's are MD5 for simple
+//! uploads; BLAKE3 is several times faster here than MD5 or SHA-256), so the same bytes always
+//! give the same execution name.
 //!
 //! Limits of a file system: a key cannot be both an object and a "folder" of other keys
 //! (`a` and `a/b`), and a segment's encoding must fit a file name (255 bytes); such writes
@@ -45,12 +51,17 @@ use std::io::{self, ErrorKind, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use xattr::FileExt as _;
 
-/// The hidden folder of sidecars in each bucket.
+/// The extended attribute holding an object's metadata.
+const META_XATTR: &str = "user.photopipe.meta";
+/// The hidden folder of sidecars in each bucket, where files cannot have [`META_XATTR`].
 const META_DIR: &str = ".photopipe-meta";
+/// What `setxattr(2)` fails with on a file system without user extended attributes.
+const EOPNOTSUPP: i32 = 95;
 /// What an empty key segment is stored as: `%` never appears alone in other encodings.
 const EMPTY_SEGMENT: &str = "%";
-/// Hex digits of SHA-256 in an ETag: 128 bits, the length of S3's MD5 ETags.
+/// Hex digits of BLAKE3 in an ETag: 128 bits, the length of S3's MD5 ETags.
 const ETAG_HEX: usize = 32;
 
 /// Buckets mapped to folders. Cheap to clone.
@@ -69,21 +80,22 @@ pub struct ObjectInfo {
     pub cache_control: Option<String>,
 }
 
-/// The sidecar of an object.
+/// An object's metadata, as stored in its extended attribute or sidecar.
 #[derive(Debug, Serialize, Deserialize)]
-struct Sidecar {
-    /// For people looking into the folder: the file name is a hash.
-    key: String,
+struct StoredMetadata {
+    /// In sidecars only, for people looking into their folder: a sidecar's name is a hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
     content_type: String,
     cache_control: Option<String>,
     etag: String,
-    /// The file this sidecar describes; a file replaced by other means no longer matches.
+    /// The file this describes; a file replaced or changed by other means no longer matches.
     size: u64,
     inode: u64,
     mtime_ns: i128,
 }
 
-impl Sidecar {
+impl StoredMetadata {
     fn describes(&self, metadata: &Metadata) -> bool {
         self.size == metadata.len()
             && self.inode == metadata.ino()
@@ -154,9 +166,10 @@ impl FolderStorage {
         blocking(move || {
             let what = object_label(&path);
             let metadata = object_metadata(&path).map_err(|err| port_error(&what, err))?;
-            let sidecar = read_sidecar(&meta_path).filter(|sidecar| sidecar.describes(&metadata));
-            let (etag, content_type, cache_control) = match sidecar {
-                Some(sidecar) => (sidecar.etag, sidecar.content_type, sidecar.cache_control),
+            let stored =
+                read_stored(&path, &meta_path).filter(|stored| stored.describes(&metadata));
+            let (etag, content_type, cache_control) = match stored {
+                Some(stored) => (stored.etag, stored.content_type, stored.cache_control),
                 None => {
                     let etag = hash_file(&path).map_err(|err| port_error(&what, err))?;
                     (etag, guess_content_type(&key).to_owned(), None)
@@ -179,6 +192,32 @@ impl FolderStorage {
         Ok(self.bucket_dir(bucket)?.join(META_DIR).join(name))
     }
 
+    /// A new object of `bucket` written piece by piece (an upload's body as it arrives, a
+    /// file copied in), so it is never held in memory whole. Blocking: call it, and the
+    /// writer's methods, off the async runtime's threads.
+    pub fn object_writer(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+        cache_control: Option<&str>,
+    ) -> Result<ObjectWriter, PortError> {
+        let path = self.path_for_key(bucket, key)?;
+        let meta_path = self.sidecar_path(bucket, key)?;
+        let temp = TempFile::create(path.parent().unwrap_or(Path::new(".")))
+            .map_err(|err| write_error(&object_label(&path), err))?;
+        Ok(ObjectWriter {
+            temp,
+            hash: blake3::Hasher::new(),
+            path,
+            meta_path,
+            key: key.to_owned(),
+            sync: self.sync_for(bucket),
+            content_type: content_type.to_owned(),
+            cache_control: cache_control.map(str::to_owned),
+        })
+    }
+
     /// `put` and `put_if_absent`: `false` when `only_if_absent` and the key was taken.
     async fn write(
         &self,
@@ -187,43 +226,76 @@ impl FolderStorage {
         object: NewObject<'_>,
         only_if_absent: bool,
     ) -> Result<bool, PortError> {
-        let path = self.path_for_key(bucket, key)?;
-        let meta_path = self.sidecar_path(bucket, key)?;
+        let storage = self.clone();
+        let (bucket, key) = (bucket.to_owned(), key.to_owned());
+        let (content_type, cache_control) = (
+            object.content_type.to_owned(),
+            object.cache_control.map(str::to_owned),
+        );
         let bytes = object.bytes.to_vec();
-        let sync = self.sync_for(bucket);
-        let mut sidecar = Sidecar {
-            key: key.to_owned(),
-            content_type: object.content_type.to_owned(),
-            cache_control: object.cache_control.map(str::to_owned),
-            etag: String::new(),
-            size: 0,
-            inode: 0,
-            mtime_ns: 0,
-        };
         blocking(move || {
-            let what = object_label(&path);
-            let failed = |err| write_error(&what, err);
-            let dir = path.parent().unwrap_or(Path::new("."));
-            let temp = TempFile::write(dir, &bytes, sync).map_err(failed)?;
-            sidecar.etag = etag_of(&bytes);
-            sidecar.size = temp.metadata.len();
-            sidecar.inode = temp.metadata.ino();
-            sidecar.mtime_ns = mtime_ns(&temp.metadata);
-            let created = if only_if_absent {
-                temp.create_new(&path).map_err(failed)?
-            } else {
-                temp.replace(&path).map_err(failed)?;
-                true
-            };
-            if created {
-                let json = serde_json::to_vec(&sidecar).expect("a sidecar serializes");
-                // The sidecar vouches for itself (it is ignored unless it matches the file), so
-                // losing it in a crash costs a re-hash, not data: no fsync.
-                write_atomically(&meta_path, &json, Sync::Skip).map_err(failed)?;
-            }
-            Ok(created)
+            let mut writer =
+                storage.object_writer(&bucket, &key, &content_type, cache_control.as_deref())?;
+            writer.write(&bytes)?;
+            writer.publish(only_if_absent)
         })
         .await
+    }
+}
+
+/// An object being written: nothing is visible under its key until
+/// [`publish`](Self::publish); dropped unpublished, it leaves nothing behind.
+pub struct ObjectWriter {
+    temp: TempFile,
+    /// The ETag, computed as the bytes go by.
+    hash: blake3::Hasher,
+    path: PathBuf,
+    meta_path: PathBuf,
+    key: String,
+    sync: Sync,
+    content_type: String,
+    cache_control: Option<String>,
+}
+
+impl ObjectWriter {
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), PortError> {
+        self.hash.update(bytes);
+        self.temp
+            .write_all(bytes)
+            .map_err(|err| write_error(&object_label(&self.path), err))
+    }
+
+    /// Makes the object visible under its key, atomically, with its metadata; with
+    /// `only_if_absent`, only if the key is free (`false` when it was taken).
+    pub fn publish(self, only_if_absent: bool) -> Result<bool, PortError> {
+        let what = object_label(&self.path);
+        let failed = |err| write_error(&what, err);
+        let metadata = self.temp.finish(self.sync).map_err(failed)?;
+        let mut stored = StoredMetadata {
+            key: None,
+            content_type: self.content_type,
+            cache_control: self.cache_control,
+            etag: self.hash.finalize().to_hex()[..ETAG_HEX].to_owned(),
+            size: metadata.len(),
+            inode: metadata.ino(),
+            mtime_ns: mtime_ns(&metadata),
+        };
+        let json = serde_json::to_vec(&stored).expect("metadata serializes");
+        let in_xattr = set_metadata_xattr(self.temp.file(), &json).map_err(failed)?;
+        let created = if only_if_absent {
+            self.temp.create_new(&self.path).map_err(failed)?
+        } else {
+            self.temp.replace(&self.path).map_err(failed)?;
+            true
+        };
+        if created && !in_xattr {
+            stored.key = Some(self.key);
+            let json = serde_json::to_vec(&stored).expect("metadata serializes");
+            // The sidecar vouches for itself (it is ignored unless it matches the file), so
+            // losing it in a crash costs a re-hash, not data: no fsync.
+            write_atomically(&self.meta_path, &json, Sync::Skip).map_err(failed)?;
+        }
+        Ok(created)
     }
 }
 
@@ -407,23 +479,34 @@ fn object_metadata(path: &Path) -> io::Result<Metadata> {
     Ok(metadata)
 }
 
-/// A missing or unreadable sidecar only means "guess".
-fn read_sidecar(path: &Path) -> Option<Sidecar> {
-    serde_json::from_slice(&fs::read(path).ok()?).ok()
+/// Stores `json` in the file's [`META_XATTR`]: `false` when its file system has no user
+/// extended attributes (the caller then writes a sidecar).
+fn set_metadata_xattr(file: &File, json: &[u8]) -> io::Result<bool> {
+    match file.set_xattr(META_XATTR, json) {
+        Ok(()) => Ok(true),
+        Err(err) if err.raw_os_error() == Some(EOPNOTSUPP) => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
+/// The metadata stored for the object at `path`, from its extended attribute or else its
+/// sidecar; missing or unreadable metadata only means "guess".
+fn read_stored(path: &Path, sidecar: &Path) -> Option<StoredMetadata> {
+    let json = match xattr::get(path, META_XATTR) {
+        Ok(Some(json)) => json,
+        _ => fs::read(sidecar).ok()?,
+    };
+    serde_json::from_slice(&json).ok()
 }
 
 fn mtime_ns(metadata: &Metadata) -> i128 {
     i128::from(metadata.mtime()) * 1_000_000_000 + i128::from(metadata.mtime_nsec())
 }
 
-fn etag_of(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))[..ETAG_HEX].to_owned()
-}
-
 fn hash_file(path: &Path) -> io::Result<String> {
-    let mut hash = Sha256::new();
-    io::copy(&mut File::open(path)?, &mut hash)?;
-    Ok(format!("{:x}", hash.finalize())[..ETAG_HEX].to_owned())
+    let mut hash = blake3::Hasher::new();
+    hash.update_reader(File::open(path)?)?;
+    Ok(hash.finalize().to_hex()[..ETAG_HEX].to_owned())
 }
 
 /// For objects written without a content type: what S3 would have been told by a browser.

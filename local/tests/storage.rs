@@ -179,12 +179,70 @@ async fn put_then_read_back() {
         .unwrap();
     assert_eq!(all, bytes);
 
-    // No temporary file is left beside the object.
+    // No temporary file is left beside the object, and its metadata is on the file itself
+    // (an extended attribute): no sidecar where files have them.
     let names: Vec<_> = std::fs::read_dir(dir.path().join("input/photos"))
         .unwrap()
         .map(|entry| entry.unwrap().file_name())
         .collect();
     assert_eq!(names, ["green meadow.jpg"]);
+    assert!(!dir.path().join("input/.photopipe-meta").exists());
+}
+
+/// Unmounts on drop.
+struct Mount<'a>(&'a Path);
+
+impl Drop for Mount<'_> {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn metadata_goes_to_a_sidecar_where_files_have_no_extended_attributes() {
+    // ramfs keeps no user extended attributes; mounting one needs root (as CI runs here).
+    let dir = TempDir::new();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "ramfs", "photopipe-test"])
+        .arg(dir.path())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a ramfs here (needs root)");
+        return;
+    }
+    let _unmount = Mount(dir.path());
+    let storage = storage(&dir);
+    storage
+        .put("input", "photos/a.jpg", object(b"\xff\xd8 jpeg"))
+        .await
+        .unwrap();
+    let info = storage.describe("input", "photos/a.jpg").await.unwrap();
+    let original_etag = info.head.etag;
+    assert_eq!(info.head.content_type.as_deref(), Some("image/jpeg"));
+    assert_eq!(
+        info.cache_control.as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
+    let sidecars: Vec<_> = std::fs::read_dir(dir.path().join("input/.photopipe-meta"))
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(sidecars.len(), 1);
+    assert!(
+        sidecars[0].contains(r#""key":"photos/a.jpg""#),
+        "{}",
+        sidecars[0]
+    );
+    assert_eq!(storage.list("input", "").await.unwrap(), ["photos/a.jpg"]);
+
+    // Replaced by another file of the same size: the sidecar no longer describes it.
+    let replacement = dir.path().join("input/photos/.replacement");
+    std::fs::write(&replacement, b"\x89P jpeg").unwrap();
+    std::fs::rename(&replacement, dir.path().join("input/photos/a.jpg")).unwrap();
+    let info = storage.describe("input", "photos/a.jpg").await.unwrap();
+    assert_eq!(info.cache_control, None);
+    assert_ne!(info.head.etag, original_etag);
 }
 
 #[tokio::test]
@@ -207,7 +265,7 @@ async fn etags_follow_the_content() {
     assert_eq!(head.etag.unwrap(), etag("b.jpg").await);
     assert_eq!(head.content_type.as_deref(), Some("image/png"));
 
-    // Replaced behind the adapter's back: the stale sidecar is not believed.
+    // Changed in place behind the adapter's back: the stale metadata is not believed.
     std::fs::write(dir.path().join("input/b.jpg"), b"three").unwrap();
     let head = storage.head("input", "b.jpg").await.unwrap();
     assert_eq!(head.size, 5);
