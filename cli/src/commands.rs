@@ -6,8 +6,10 @@ use crate::local;
 use crate::report::{outcome_json, outcome_line, ExecutionOutcome};
 use crate::settings::{LocalArgs, Settings, DEFAULT_LISTEN};
 use indicatif::{ProgressBar, ProgressStyle};
+use photopipe_local::FolderStorage;
 use photopipe_pipeline::ports::{CatalogOrder, Direction};
-use photopipe_pipeline::{Catalog, CatalogRow};
+use photopipe_pipeline::{Catalog, CatalogRow, PortError};
+use photopipe_statemachine::Execution;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,9 +37,17 @@ pub async fn serve(args: &LocalArgs, listen: Option<String>) -> CommandResult {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn run(args: &LocalArgs, as_json: bool, files: &[PathBuf]) -> CommandResult {
-    let settings = Settings::resolve(args, None)?;
-    let app = local::open(&settings).await?;
+pub async fn run(
+    args: &LocalArgs,
+    jobs: Option<usize>,
+    as_json: bool,
+    files: &[PathBuf],
+) -> CommandResult {
+    let settings = Settings {
+        resize_jobs: jobs,
+        ..Settings::resolve(args, None)?
+    };
+    let app = Arc::new(local::open(&settings).await?);
     let failures = upload_all(&app, files, as_json).await?;
     Ok(if failures == 0 {
         ExitCode::SUCCESS
@@ -46,10 +56,15 @@ pub async fn run(args: &LocalArgs, as_json: bool, files: &[PathBuf]) -> CommandR
     })
 }
 
-/// Uploads each file (named by its file name) and prints its outcome; returns the number
-/// that did not end with a thumbnail and a catalog row.
+/// Uploads each file (named by its file name) and prints its outcome, in the order given;
+/// returns the number that did not end with a thumbnail and a catalog row.
+///
+/// One upload more than there are resize slots is in flight: while the engine works on one
+/// photo, the next is copied into the input bucket and validated and the previous one
+/// catalogued, as uploads and executions overlap on AWS. The resize slots (`--jobs`) bound
+/// the CPU-heavy part, and each upload's bytes are dropped once stored.
 async fn upload_all(
-    app: &local::LocalPipeline,
+    app: &Arc<local::LocalPipeline>,
     files: &[PathBuf],
     as_json: bool,
 ) -> Result<usize, String> {
@@ -61,18 +76,10 @@ async fn upload_all(
     } else {
         ProgressBar::hidden()
     };
-    let limit = app.steps().config.limits.max_input_bytes;
+    let in_flight = app.steps().resize_slots.available_permits() + 1;
+    let mut running = std::collections::VecDeque::with_capacity(in_flight);
     let mut failures = 0;
-    for file in files {
-        let key = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| format!("{} has no file name", file.display()))?;
-        let bytes = read_upload(file, limit)?;
-        let execution = app
-            .upload(&key, bytes)
-            .await
-            .map_err(|e| format!("{key:?}: {e}"))?;
+    let mut report = |key: String, execution: Execution| {
         let outcome = ExecutionOutcome::of(&execution);
         failures += usize::from(!outcome.ok());
         let line = if as_json {
@@ -82,6 +89,19 @@ async fn upload_all(
         };
         progress.suspend(|| println!("{line}"));
         progress.inc(1);
+    };
+    for file in files {
+        if running.len() == in_flight {
+            if let Some(oldest) = running.pop_front() {
+                let (key, execution) = finished(oldest).await?;
+                report(key, execution);
+            }
+        }
+        running.push_back(tokio::spawn(upload_one(app.clone(), file.clone())));
+    }
+    while let Some(upload) = running.pop_front() {
+        let (key, execution) = finished(upload).await?;
+        report(key, execution);
     }
     progress.finish_and_clear();
     if !as_json {
@@ -94,23 +114,78 @@ async fn upload_all(
     Ok(failures)
 }
 
-/// Reads an upload, refusing files over the pipeline's limit before reading them whole.
-fn read_upload(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+type Upload = tokio::task::JoinHandle<Result<(String, Execution), String>>;
+
+async fn finished(upload: Upload) -> Result<(String, Execution), String> {
+    upload
+        .await
+        .map_err(|e| format!("an upload task failed: {e}"))?
+}
+
+/// Stores `file` and runs its execution.
+async fn upload_one(
+    app: Arc<local::LocalPipeline>,
+    file: PathBuf,
+) -> Result<(String, Execution), String> {
+    let limit = app.steps().config.limits.max_input_bytes;
+    let key = store_upload(&app, file, limit).await?;
+    let execution = app
+        .process(&key)
+        .await
+        .map_err(|e| format!("{key:?}: {e}"))?;
+    Ok((key, execution))
+}
+
+/// Copies `file` into the input bucket under its file name (the key), which it returns.
+async fn store_upload(
+    app: &local::LocalPipeline,
+    file: PathBuf,
+    limit: u64,
+) -> Result<String, String> {
+    let key = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| format!("{} has no file name", file.display()))?;
+    let storage = app.steps().storage.clone();
+    let stored_key = key.clone();
+    tokio::task::spawn_blocking(move || copy_upload(&storage, &file, &stored_key, limit))
+        .await
+        .map_err(|e| format!("storing {key:?} failed: {e}"))??;
+    Ok(key)
+}
+
+/// Copies `path` into the input bucket as `key` a piece at a time (never whole in memory),
+/// refusing a file over the pipeline's limit: Validate would refuse it, so say it here,
+/// where the user is.
+fn copy_upload(storage: &FolderStorage, path: &Path, key: &str, limit: u64) -> Result<(), String> {
     use std::io::Read;
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if bytes.len() as u64 > limit {
-        // Uploaded anyway would be refused by Validate; say it here, where the user is.
-        return Err(format!(
-            "{} is over the upload limit of {limit} bytes",
-            path.display()
-        ));
+    let cannot_read = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let cannot_store = |e: PortError| format!("{key:?}: {e}");
+    let mut source = std::fs::File::open(path)
+        .map_err(cannot_read)?
+        .take(limit + 1);
+    let mut writer = storage
+        .object_writer(local::INPUT_BUCKET, key, "application/octet-stream", None)
+        .map_err(cannot_store)?;
+    let mut piece = vec![0; 256 * 1024];
+    let mut size = 0;
+    loop {
+        let read = match source.read(&mut piece) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(cannot_read(e)),
+        };
+        size += read as u64;
+        if size > limit {
+            return Err(format!(
+                "{} is over the upload limit of {limit} bytes",
+                path.display()
+            ));
+        }
+        writer.write(&piece[..read]).map_err(cannot_store)?;
     }
-    Ok(bytes)
+    writer.publish(false).map(drop).map_err(cannot_store)
 }
 
 pub async fn demo(data_dir: &Path, uploads: &Path, listen: &str, no_serve: bool) -> CommandResult {

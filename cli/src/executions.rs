@@ -1,13 +1,51 @@
-//! The local execution history: one JSON file per execution in `<data dir>/executions/`,
-//! rewritten as each event happens, so `photopipe executions show` and the executions page
-//! show running executions too, and a restart can tell finished uploads from pending ones.
+//! The local execution history: one file per execution in `<data dir>/executions/`, so
+//! `photopipe executions show` and the executions page show running executions too, and a
+//! restart can tell finished uploads from pending ones.
+//!
+//! Each file is JSON lines, appended as the execution runs: first the execution as it
+//! started, then its events, last how it ended. Appending (instead of rewriting the record
+//! through a new file at each step) keeps the local pipeline at one new file per execution:
+//! creating files, not writing bytes, is what a busy pipeline pays for on ext4. Every
+//! append is one `write` of whole lines, and readers take only newline-terminated lines,
+//! so a reader never sees half an event, even while the execution runs or after a crash.
 
-use photopipe_statemachine::{Execution, ExecutionStatus};
-use std::io;
+use photopipe_statemachine::{Execution, ExecutionStatus, HistoryEvent, TaskError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+
+const EXTENSION: &str = "jsonl";
 
 pub struct ExecutionStore {
     dir: PathBuf,
+}
+
+/// One line of a history file.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Line {
+    /// The execution as it started (status RUNNING, no events).
+    Start(Execution),
+    Event(HistoryEvent),
+    End(Ending),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Ending {
+    status: ExecutionStatus,
+    output: Option<Value>,
+    error: Option<TaskError>,
+    stop_date: Option<String>,
+}
+
+/// Appends one execution's record to its file as the execution runs.
+pub struct HistoryWriter {
+    path: PathBuf,
+    /// Opened at the first append.
+    file: Option<File>,
+    events_written: usize,
 }
 
 impl ExecutionStore {
@@ -22,17 +60,20 @@ impl ExecutionStore {
     /// file name; anything else is refused rather than trusted.
     fn path(&self, name: &str) -> Option<PathBuf> {
         photopipe_pipeline::keys::is_valid_execution_name(name)
-            .then(|| self.dir.join(format!("{name}.json")))
+            .then(|| self.dir.join(format!("{name}.{EXTENSION}")))
     }
 
-    /// Writes the record atomically (a reader never sees half a file).
-    pub fn save(&self, execution: &Execution) -> io::Result<()> {
+    /// A writer for the execution `name`; its first append replaces what an interrupted
+    /// run of the same name left behind.
+    pub fn writer(&self, name: &str) -> io::Result<HistoryWriter> {
         let path = self
-            .path(&execution.name)
+            .path(name)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "invalid execution name"))?;
-        let temporary = path.with_extension("json.tmp");
-        std::fs::write(&temporary, serde_json::to_vec(execution)?)?;
-        std::fs::rename(&temporary, &path)
+        Ok(HistoryWriter {
+            path,
+            file: None,
+            events_written: 0,
+        })
     }
 
     pub fn load(&self, name: &str) -> io::Result<Option<Execution>> {
@@ -40,9 +81,7 @@ impl ExecutionStore {
             return Ok(None);
         };
         match std::fs::read(&path) {
-            Ok(bytes) => Ok(Some(
-                serde_json::from_slice(&bytes).map_err(io::Error::other)?,
-            )),
+            Ok(bytes) => parse(&bytes).map_err(|e| corrupt(&path, e)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
@@ -60,10 +99,12 @@ impl ExecutionStore {
         let mut executions = Vec::new();
         for entry in std::fs::read_dir(&self.dir)? {
             let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "json") {
+            if path.extension().is_some_and(|e| e == EXTENSION) {
                 let bytes = std::fs::read(&path)?;
-                executions
-                    .push(serde_json::from_slice::<Execution>(&bytes).map_err(io::Error::other)?);
+                // None: a file just created, its first line not yet written.
+                if let Some(execution) = parse(&bytes).map_err(|e| corrupt(&path, e))? {
+                    executions.push(execution);
+                }
             }
         }
         executions.sort_by(|a, b| {
@@ -72,5 +113,225 @@ impl ExecutionStore {
                 .then_with(|| a.name.cmp(&b.name))
         });
         Ok(executions)
+    }
+}
+
+impl HistoryWriter {
+    /// Appends what `record` holds that the file does not yet: the new events, and the
+    /// ending once the execution has ended.
+    pub fn append(&mut self, record: &Execution) -> io::Result<()> {
+        let mut lines = Vec::new();
+        if self.file.is_none() {
+            let start = Execution {
+                status: ExecutionStatus::Running,
+                output: None,
+                error: None,
+                stop_date: None,
+                events: Vec::new(),
+                ..record.clone()
+            };
+            push_line(&mut lines, &Line::Start(start))?;
+        }
+        for event in &record.events[self.events_written..] {
+            push_line(&mut lines, &Line::Event(event.clone()))?;
+        }
+        if record.status != ExecutionStatus::Running {
+            let ending = Ending {
+                status: record.status,
+                output: record.output.clone(),
+                error: record.error.clone(),
+                stop_date: record.stop_date.clone(),
+            };
+            push_line(&mut lines, &Line::End(ending))?;
+        }
+        let file = match &mut self.file {
+            Some(file) => file,
+            none => none.insert(
+                OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&self.path)?,
+            ),
+        };
+        file.write_all(&lines)?;
+        self.events_written = record.events.len();
+        Ok(())
+    }
+}
+
+fn push_line(buffer: &mut Vec<u8>, line: &Line) -> io::Result<()> {
+    serde_json::to_writer(&mut *buffer, line)?;
+    buffer.push(b'\n');
+    Ok(())
+}
+
+/// The execution a history file records; `None` for a file whose first line is not yet
+/// complete. An unterminated last line is an append in progress (or cut short by a crash)
+/// and is left out.
+fn parse(bytes: &[u8]) -> Result<Option<Execution>, String> {
+    let complete = match bytes.iter().rposition(|&b| b == b'\n') {
+        Some(end) => &bytes[..end],
+        None => return Ok(None),
+    };
+    let mut lines = complete.split(|&b| b == b'\n').enumerate();
+    let mut execution = None;
+    for (index, line) in &mut lines {
+        let line: Line =
+            serde_json::from_slice(line).map_err(|e| format!("line {}: {e}", index + 1))?;
+        match (line, &mut execution) {
+            (Line::Start(start), None) => execution = Some(start),
+            (Line::Event(event), Some(execution)) => execution.events.push(event),
+            (Line::End(ending), Some(execution)) => {
+                execution.status = ending.status;
+                execution.output = ending.output;
+                execution.error = ending.error;
+                execution.stop_date = ending.stop_date;
+            }
+            _ => return Err(format!("line {}: out of order", index + 1)),
+        }
+    }
+    Ok(execution)
+}
+
+fn corrupt(path: &Path, message: String) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{}: {message}", path.display()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use photopipe_statemachine::EventDetails;
+    use serde_json::json;
+
+    /// A fresh folder for one test, removed when dropped.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(test: &str) -> Scratch {
+            let dir = std::env::temp_dir().join(format!(
+                "photopipe-executions-{}-{test}",
+                std::process::id()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            Scratch(dir)
+        }
+
+        fn path(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn event(id: u32, details: EventDetails) -> HistoryEvent {
+        HistoryEvent {
+            id,
+            timestamp: "2026-11-28T10:00:00.000Z".into(),
+            elapsed_ms: u64::from(id),
+            details,
+        }
+    }
+
+    fn running() -> Execution {
+        Execution {
+            name: "photo-1".into(),
+            execution_id: "arn:aws:states:local:000000000000:execution:m:photo-1".into(),
+            state_machine: "m".into(),
+            status: ExecutionStatus::Running,
+            input: json!({"key": "a.jpg"}),
+            output: None,
+            error: None,
+            start_date: "2026-11-28T10:00:00.000Z".into(),
+            stop_date: None,
+            events: vec![event(
+                1,
+                EventDetails::ExecutionStarted {
+                    input: json!({"key": "a.jpg"}),
+                },
+            )],
+        }
+    }
+
+    #[test]
+    fn appends_read_back_as_the_record_at_each_point() {
+        let dir = Scratch::new("appends");
+        let store = ExecutionStore::open(dir.path()).unwrap();
+        let mut record = running();
+        let mut writer = store.writer(&record.name).unwrap();
+        writer.append(&record).unwrap();
+        assert_eq!(store.load("photo-1").unwrap(), Some(record.clone()));
+        assert!(!store.is_finished("photo-1").unwrap());
+
+        record.events.push(event(
+            2,
+            EventDetails::StateEntered {
+                state: "Validate".into(),
+                input: json!({}),
+            },
+        ));
+        record.events.push(event(
+            3,
+            EventDetails::ExecutionSucceeded {
+                output: json!({"ok": true}),
+            },
+        ));
+        record.status = ExecutionStatus::Succeeded;
+        record.output = Some(json!({"ok": true}));
+        record.stop_date = Some("2026-11-28T10:00:01.000Z".into());
+        writer.append(&record).unwrap();
+        assert_eq!(store.load("photo-1").unwrap(), Some(record.clone()));
+        assert!(store.is_finished("photo-1").unwrap());
+        assert_eq!(store.list().unwrap(), vec![record]);
+    }
+
+    #[test]
+    fn an_unfinished_line_is_left_out_and_a_new_run_starts_the_file_afresh() {
+        let dir = Scratch::new("unfinished");
+        let store = ExecutionStore::open(dir.path()).unwrap();
+        let record = running();
+        store.writer(&record.name).unwrap().append(&record).unwrap();
+        let path = dir.path().join("photo-1.jsonl");
+        let mut torn = std::fs::read(&path).unwrap();
+        torn.extend_from_slice(br#"{"event":{"id":2,"timest"#);
+        std::fs::write(&path, &torn).unwrap();
+        assert_eq!(store.load("photo-1").unwrap(), Some(record.clone()));
+
+        // A file cut inside its first line is an execution not yet recorded.
+        std::fs::write(&path, &torn[..10]).unwrap();
+        assert_eq!(store.load("photo-1").unwrap(), None);
+        assert!(store.list().unwrap().is_empty());
+
+        // The rerun after a crash replaces the leftover.
+        std::fs::write(&path, &torn).unwrap();
+        store.writer(&record.name).unwrap().append(&record).unwrap();
+        let rewritten = std::fs::read(&path).unwrap();
+        assert_eq!(rewritten.iter().filter(|&&b| b == b'\n').count(), 2);
+        assert_eq!(store.load("photo-1").unwrap(), Some(record));
+    }
+
+    #[test]
+    fn a_damaged_complete_line_is_an_error_naming_the_file() {
+        let dir = Scratch::new("damaged");
+        let store = ExecutionStore::open(dir.path()).unwrap();
+        std::fs::write(dir.path().join("photo-1.jsonl"), b"{\"event\":\n").unwrap();
+        let err = store.load("photo-1").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("photo-1.jsonl: line 1"), "{err}");
+    }
+
+    #[test]
+    fn names_that_are_not_execution_names_are_refused() {
+        let dir = Scratch::new("refused");
+        let store = ExecutionStore::open(dir.path()).unwrap();
+        assert!(store.writer("../escape").is_err());
+        assert_eq!(store.load("../escape").unwrap(), None);
     }
 }

@@ -73,6 +73,9 @@ pub async fn open(settings: &Settings) -> Result<LocalPipeline, String> {
     if let Some(max_edge) = settings.max_edge {
         config.thumbnail.max_edge = max_edge;
     }
+    if let Some(max_input_bytes) = settings.max_input_bytes {
+        config.limits.max_input_bytes = max_input_bytes;
+    }
     deploy_website(&storage).await?;
     let steps = Steps {
         storage,
@@ -82,7 +85,9 @@ pub async fn open(settings: &Settings) -> Result<LocalPipeline, String> {
         config,
         metrics: Arc::new(Metrics::default()),
         resize_slots: tokio::sync::Semaphore::new(
-            std::thread::available_parallelism().map_or(1, usize::from),
+            settings
+                .resize_jobs
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
         ),
     };
     Pipeline::new(steps, INPUT_BUCKET, open_executions(settings)?)

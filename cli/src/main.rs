@@ -45,6 +45,10 @@ enum Command {
     Run {
         #[command(flatten)]
         local: LocalArgs,
+        /// Photos resized at once (default: one per core). Meanwhile the next upload is
+        /// stored and validated and the previous one catalogued.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
         /// One JSON outcome per file on stdout.
         #[arg(long)]
         json: bool,
@@ -99,7 +103,12 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Thumbnail(_) => unreachable!("handled above"),
             Command::Serve { local, listen } => commands::serve(&local, listen).await,
-            Command::Run { local, json, files } => commands::run(&local, json, &files).await,
+            Command::Run {
+                local,
+                jobs,
+                json,
+                files,
+            } => commands::run(&local, jobs.map(usize::from), json, &files).await,
             Command::Demo {
                 data_dir,
                 uploads,

@@ -8,7 +8,6 @@ use crate::executions::ExecutionStore;
 use crate::metrics::Metrics;
 use crate::steps::{Steps, SUBSTITUTIONS};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use photopipe_pipeline::ports::NewObject;
 use photopipe_pipeline::trigger::{self, Decision, ObjectEvent};
 use photopipe_pipeline::{Alerts, Catalog, Clock, PortError, Storage};
 use photopipe_statemachine::{EventDetails, Execution, ExecutionStatus, Runner, StateMachine};
@@ -86,28 +85,6 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
-    }
-
-    /// Stores `bytes` as `key` in the input bucket and runs its execution to the end. The
-    /// bytes are dropped once stored: the steps read the object back like the Lambdas read
-    /// S3, so a server with many uploads in flight does not hold all their bodies.
-    pub async fn upload(
-        &self,
-        key: &str,
-        bytes: impl AsRef<[u8]>,
-    ) -> Result<Execution, PipelineError> {
-        let object = NewObject {
-            bytes: bytes.as_ref(),
-            content_type: "application/octet-stream",
-            cache_control: None,
-        };
-        self.steps()
-            .storage
-            .put(&self.input_bucket, key, object)
-            .await
-            .map_err(PipelineError::Storage)?;
-        drop(bytes);
-        self.process(key).await
     }
 
     /// Runs the execution for the object `key` of the input bucket, as its S3 event would
@@ -205,20 +182,24 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
 
     async fn run(&self, start: &trigger::ExecutionStart) -> Result<Execution, PipelineError> {
         let input = serde_json::to_value(&start.input).expect("an Upload always serialises");
+        let mut history = self
+            .store
+            .writer(&start.name)
+            .map_err(PipelineError::History)?;
         self.metrics.execution_started();
         let mut save_error = None;
         let execution =
             self.runner
                 .run_observed(&start.name, input, |record| {
-                    // The record is rewritten as each state starts and when the execution ends:
-                    // enough to follow a running execution, without a write per event.
+                    // Appended as each state starts and when the execution ends: enough to
+                    // follow a running execution, without a write per event.
                     let milestone = record.status != ExecutionStatus::Running
                         || record.events.last().is_some_and(|e| {
                             matches!(e.details, EventDetails::StateEntered { .. })
                         });
-                    if milestone {
-                        if let Err(e) = self.store.save(record) {
-                            save_error.get_or_insert(e);
+                    if milestone && save_error.is_none() {
+                        if let Err(e) = history.append(record) {
+                            save_error = Some(e);
                         }
                     }
                 })

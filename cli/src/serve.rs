@@ -4,7 +4,7 @@
 //! JSON, the executions page the Step Functions console shows, health and metrics — and a
 //! watcher that starts executions for files dropped into `input/`, as S3 events would.
 
-use crate::local::LocalPipeline;
+use crate::local::{LocalPipeline, INPUT_BUCKET};
 use crate::report::{outcome_json, ExecutionOutcome};
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
@@ -12,6 +12,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
+use http_body_util::BodyExt as _;
 use photopipe_pipeline::ports::{CatalogOrder, Direction};
 use photopipe_pipeline::{Catalog, PortError, Storage};
 use serde::Deserialize;
@@ -21,6 +22,8 @@ use std::time::Duration;
 
 /// How often the watcher looks at `input/`.
 const WATCH_INTERVAL: Duration = Duration::from_secs(1);
+/// An upload's body is written to the input bucket in pieces of this size as it arrives.
+const UPLOAD_PIECE: usize = 256 * 1024;
 
 type App = Arc<LocalPipeline>;
 
@@ -72,27 +75,87 @@ async fn upload(State(app): State<App>, Path(name): Path<String>, request: Reque
     if let Err(why) = check_upload_name(&name) {
         return json_error(StatusCode::BAD_REQUEST, format!("bad file name: {why}"));
     }
-    let limit = app.steps().config.limits.max_input_bytes;
-    let bytes = match axum::body::to_bytes(
-        request.into_body(),
-        usize::try_from(limit).unwrap_or(usize::MAX),
-    )
-    .await
-    {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            return json_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the upload is over the limit of {limit} bytes"),
-            )
-        }
-    };
-    match app.upload(&name, bytes).await {
+    if let Err(refused) = receive_upload(&app, &name, request).await {
+        return refused;
+    }
+    match app.process(&name).await {
         Ok(execution) => {
             let outcome = ExecutionOutcome::of(&execution);
             (StatusCode::CREATED, Json(outcome_json(&outcome))).into_response()
         }
         Err(e) => json_error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+    }
+}
+
+/// Writes the request body into the input bucket as `key` while it arrives, a piece at a
+/// time, so a server with many uploads in flight never holds their bodies; nothing appears
+/// under the key unless the whole body arrived within the pipeline's limit.
+async fn receive_upload(app: &App, key: &str, request: Request) -> Result<(), Response> {
+    let limit = app.steps().config.limits.max_input_bytes;
+    let too_large = || {
+        json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the upload is over the limit of {limit} bytes"),
+        )
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large());
+    }
+    let storage = app.steps().storage.clone();
+    let owned_key = key.to_owned();
+    let mut writer = off_runtime(move || {
+        storage.object_writer(INPUT_BUCKET, &owned_key, "application/octet-stream", None)
+    })
+    .await?;
+    let mut body = request.into_body();
+    let mut piece = Vec::with_capacity(UPLOAD_PIECE);
+    let mut received = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            json_error(
+                StatusCode::BAD_REQUEST,
+                format!("the upload did not arrive whole: {e}"),
+            )
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue; // Trailers.
+        };
+        received += data.len() as u64;
+        if received > limit {
+            return Err(too_large());
+        }
+        piece.extend_from_slice(&data);
+        if piece.len() >= UPLOAD_PIECE {
+            let full = std::mem::replace(&mut piece, Vec::with_capacity(UPLOAD_PIECE));
+            writer = off_runtime(move || writer.write(&full).map(|()| writer)).await?;
+        }
+    }
+    off_runtime(move || {
+        writer.write(&piece)?;
+        writer.publish(false)
+    })
+    .await
+    .map(drop)
+}
+
+/// Runs blocking storage work on tokio's blocking threads; a failure is the server's.
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, PortError> + Send + 'static,
+) -> Result<T, Response> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("storage: {e}"),
+        )),
+        Err(e) => Err(json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("storage task failed: {e}"),
+        )),
     }
 }
 

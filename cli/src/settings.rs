@@ -45,6 +45,7 @@ struct FileSettings {
     alert_from: Option<String>,
     listen: Option<String>,
     max_edge: Option<u32>,
+    max_input_bytes: Option<u64>,
 }
 
 /// The resolved settings.
@@ -58,6 +59,10 @@ pub struct Settings {
     pub alert_from: String,
     pub listen: Option<String>,
     pub max_edge: Option<u32>,
+    /// The largest upload taken (the SAM stack's `MaxInputBytes`).
+    pub max_input_bytes: Option<u64>,
+    /// Resizes at once (`run --jobs`); `None`: one per core.
+    pub resize_jobs: Option<usize>,
 }
 
 impl Settings {
@@ -82,6 +87,8 @@ impl Settings {
             alert_from: file.alert_from.unwrap_or_else(|| DEFAULT_ALERT_FROM.into()),
             listen: listen.or(file.listen),
             max_edge: file.max_edge,
+            max_input_bytes: file.max_input_bytes,
+            resize_jobs: None,
             data_dir,
         })
     }

@@ -42,7 +42,7 @@ with diagram("photopipe locally: one binary (photopipe serve / run / demo)", OUT
     with group("data dir: results (--data-dir, default ./photopipe-data)"):
         output_dir = Storage("output/: website files,\nthumbnails/, gallery.json")
         logs_dir = Storage("logs/\nfailures/, alerts/")
-        executions = MultipleDocuments("executions/*.json\n(every state entered/left)")
+        executions = MultipleDocuments("executions/*.jsonl\n(every state entered/left)")
         sqlite = SQL("catalog.sqlite3\n(default catalog)")
         outbox = Document("outbox/*.eml\n(no --smtp-url)")
 

@@ -223,6 +223,94 @@ fn bad_requests_get_a_json_error() {
     assert_eq!(bad_query.status, 400);
 }
 
+/// Sends `request` (head and body, as raw bytes) and returns the answer's status and JSON.
+fn exchange(server: &Server, request: &[u8]) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(&server.address).expect("connect");
+    stream.write_all(request).expect("request");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("answer");
+    let answer = String::from_utf8_lossy(&raw);
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok());
+    let json = answer
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str(body).ok());
+    match (status, json) {
+        (Some(status), Some(json)) => (status, json),
+        _ => panic!("not an HTTP answer with a JSON body: {answer}"),
+    }
+}
+
+/// A PUT of `body` in `Transfer-Encoding: chunked`, `piece` bytes a chunk: an upload whose
+/// size the server learns only as it arrives.
+fn chunked_put(server: &Server, path: &str, body: &[u8], piece: usize) -> Vec<u8> {
+    let mut request = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n",
+        server.address
+    )
+    .into_bytes();
+    for chunk in body.chunks(piece) {
+        request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        request.extend_from_slice(chunk);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    request
+}
+
+#[test]
+fn uploads_are_stored_as_they_arrive_and_refused_over_the_limit() {
+    let data_dir = tempdir::TempDir::new();
+    let config = data_dir.path().join("limits.toml");
+    std::fs::write(&config, "max_input_bytes = 400000\n").expect("config");
+    let server = Server::start_in(data_dir, &["--config", config.to_str().expect("UTF-8")]);
+    let input = server.data_dir.path().join("input");
+
+    // Sent in 64 KiB chunks with no length announced, written in pieces: stored whole.
+    let photo = sample("fallen leaf (transparent).png");
+    let (status, answer) = exchange(
+        &server,
+        &chunked_put(&server, "/uploads/leaf.png", &photo, 64 * 1024),
+    );
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(answer["ok"], true, "{answer}");
+    assert_eq!(
+        std::fs::read(input.join("leaf.png")).expect("stored"),
+        photo
+    );
+
+    // Over the limit: refused when the length is announced, before any byte is read…
+    let announced = format!(
+        "PUT /uploads/announced.jpg HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+         Content-Length: 400001\r\n\r\n",
+        server.address
+    );
+    let (status, answer) = exchange(&server, announced.as_bytes());
+    assert_eq!(status, 413, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("400000 bytes"),
+        "{answer}"
+    );
+    // …and once the limit is passed when it is not.
+    let over = vec![0xff; 400_001];
+    let (status, answer) = exchange(
+        &server,
+        &chunked_put(&server, "/uploads/streamed.jpg", &over, 64 * 1024),
+    );
+    assert_eq!(status, 413, "{answer}");
+
+    // Neither left anything in the input bucket, not even a temporary file.
+    let mut names: Vec<_> = std::fs::read_dir(&input)
+        .expect("input folder")
+        .map(|entry| entry.expect("entry").file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["leaf.png"]);
+}
+
 #[test]
 fn files_dropped_into_input_and_uploads_pending_at_a_restart_are_processed() {
     let server = Server::start(&[]);
