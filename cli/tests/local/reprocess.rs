@@ -5,28 +5,6 @@
 use crate::support::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// What a `photopipe` run printed and how it ended.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn photopipe(args: &[&str], data_dir: &Path) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_photopipe"))
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .output()
-        .expect("photopipe runs");
-    Run {
-        code: output.status.code().expect("photopipe exited"),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
 
 /// `photopipe run` of sample files (extra flags first), which must end as expected.
 fn run_samples(data_dir: &Path, extra: &[&str], names: &[&str], expected_code: i32) {

@@ -19,6 +19,28 @@ pub fn sample(name: &str) -> Vec<u8> {
     std::fs::read(repo_root().join("upload_files").join(name)).expect("sample upload exists")
 }
 
+/// What a `photopipe` command printed and how it ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the `photopipe` binary with `args` and `--data-dir data_dir`.
+pub fn photopipe(args: &[&str], data_dir: &Path) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_photopipe"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .expect("photopipe runs");
+    Run {
+        code: output.status.code().expect("photopipe exited"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind")
