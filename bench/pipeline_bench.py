@@ -441,7 +441,9 @@ def markdown(info, args, inputs, over, soak_result, variants, repro) -> str:
                        f"{ratio} | {ov} | {per} | {'yes' if e['all_ok'] else 'NO'} |")
         out += ["", "Where the pipeline's time goes (last round, summed over the executions, from their recorded "
                 "histories; \"outside Tasks\" is the runner between states, including appending to the execution "
-                "history as each state starts):", "",
+                "history as each state starts). Executions overlap (the next upload's Validate and the previous "
+                "one's Catalog run during a Resize), so the sums exceed the wall time, and a Resize's time "
+                "includes waiting for the resize slot:", "",
                 "| command | executions total ms | Validate | Resize | Catalog | outside Tasks |",
                 "|---|---:|---:|---:|---:|---:|"]
         for kind in over["kinds"]:
