@@ -17,6 +17,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 const EXTENSION: &str = "jsonl";
+/// How a history's last line starts once the execution has ended ([`Line::End`]).
+const END_PREFIX: &[u8] = br#"{"end":"#;
 
 pub struct ExecutionStore {
     dir: PathBuf,
@@ -87,11 +89,24 @@ impl ExecutionStore {
         }
     }
 
-    /// Whether the execution ran to an end (a RUNNING record left by a crash is not).
+    /// Whether the execution ran to an end (a RUNNING record left by a crash is not): its
+    /// last complete line is the ending. The watcher asks this of every upload each second,
+    /// so it does not parse the history.
     pub fn is_finished(&self, name: &str) -> io::Result<bool> {
-        Ok(self
-            .load(name)?
-            .is_some_and(|e| e.status != ExecutionStatus::Running))
+        let Some(path) = self.path(name) else {
+            return Ok(false);
+        };
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let complete = match bytes.iter().rposition(|&b| b == b'\n') {
+            Some(end) => &bytes[..end],
+            None => return Ok(false),
+        };
+        let last_line = complete.rsplit(|&b| b == b'\n').next().unwrap_or_default();
+        Ok(last_line.starts_with(END_PREFIX))
     }
 
     /// Every execution, newest first.
@@ -289,6 +304,12 @@ mod tests {
         writer.append(&record).unwrap();
         assert_eq!(store.load("photo-1").unwrap(), Some(record.clone()));
         assert!(store.is_finished("photo-1").unwrap());
+        // Cut inside the ending line (a crash mid-append): not finished.
+        let path = dir.path().join("photo-1.jsonl");
+        let whole = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &whole[..whole.len() - 2]).unwrap();
+        assert!(!store.is_finished("photo-1").unwrap());
+        std::fs::write(&path, &whole).unwrap();
         assert_eq!(store.list().unwrap(), vec![record]);
     }
 
