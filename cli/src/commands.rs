@@ -62,7 +62,9 @@ pub async fn run(
 /// One upload more than there are resize slots is in flight: while the engine works on one
 /// photo, the next is copied into the input bucket and validated and the previous one
 /// catalogued, as uploads and executions overlap on AWS. The resize slots (`--jobs`) bound
-/// the CPU-heavy part, and each upload's bytes are dropped once stored.
+/// the CPU-heavy part, and each upload's bytes are dropped once stored. Files of the same
+/// name (the same key) wait for each other: one must not replace the other's bytes while
+/// its execution reads them.
 async fn upload_all(
     app: &Arc<local::LocalPipeline>,
     files: &[PathBuf],
@@ -91,17 +93,21 @@ async fn upload_all(
         progress.inc(1);
     };
     for file in files {
-        if running.len() == in_flight {
-            if let Some(oldest) = running.pop_front() {
-                let (key, execution) = finished(oldest).await?;
-                report(key, execution);
-            }
+        let key = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| format!("{} has no file name", file.display()))?;
+        while running.len() == in_flight || running.iter().any(|(other, _)| *other == key) {
+            let Some((key, upload)) = running.pop_front() else {
+                break;
+            };
+            report(key, finished(upload).await?);
         }
-        running.push_back(tokio::spawn(upload_one(app.clone(), file.clone())));
+        let upload = tokio::spawn(upload_one(app.clone(), file.clone(), key.clone()));
+        running.push_back((key, upload));
     }
-    while let Some(upload) = running.pop_front() {
-        let (key, execution) = finished(upload).await?;
-        report(key, execution);
+    while let Some((key, upload)) = running.pop_front() {
+        report(key, finished(upload).await?);
     }
     progress.finish_and_clear();
     if !as_json {
@@ -114,44 +120,27 @@ async fn upload_all(
     Ok(failures)
 }
 
-type Upload = tokio::task::JoinHandle<Result<(String, Execution), String>>;
-
-async fn finished(upload: Upload) -> Result<(String, Execution), String> {
+async fn finished(
+    upload: tokio::task::JoinHandle<Result<Execution, String>>,
+) -> Result<Execution, String> {
     upload
         .await
         .map_err(|e| format!("an upload task failed: {e}"))?
 }
 
-/// Stores `file` and runs its execution.
+/// Copies `file` into the input bucket as `key` and runs its execution.
 async fn upload_one(
     app: Arc<local::LocalPipeline>,
     file: PathBuf,
-) -> Result<(String, Execution), String> {
+    key: String,
+) -> Result<Execution, String> {
     let limit = app.steps().config.limits.max_input_bytes;
-    let key = store_upload(&app, file, limit).await?;
-    let execution = app
-        .process(&key)
-        .await
-        .map_err(|e| format!("{key:?}: {e}"))?;
-    Ok((key, execution))
-}
-
-/// Copies `file` into the input bucket under its file name (the key), which it returns.
-async fn store_upload(
-    app: &local::LocalPipeline,
-    file: PathBuf,
-    limit: u64,
-) -> Result<String, String> {
-    let key = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| format!("{} has no file name", file.display()))?;
     let storage = app.steps().storage.clone();
     let stored_key = key.clone();
     tokio::task::spawn_blocking(move || copy_upload(&storage, &file, &stored_key, limit))
         .await
         .map_err(|e| format!("storing {key:?} failed: {e}"))??;
-    Ok(key)
+    app.process(&key).await.map_err(|e| format!("{key:?}: {e}"))
 }
 
 /// Copies `path` into the input bucket as `key` a piece at a time (never whole in memory),

@@ -111,15 +111,28 @@ impl ExecutionStore {
 
     /// Every execution, newest first.
     pub fn list(&self) -> io::Result<Vec<Execution>> {
-        let mut executions = Vec::new();
+        Ok(self.recent(usize::MAX)?.0)
+    }
+
+    /// The `limit` executions written to last (by file time: only those files are read), newest
+    /// first, and how many there are in all.
+    pub fn recent(&self, limit: usize) -> io::Result<(Vec<Execution>, usize)> {
+        let mut files = Vec::new();
         for entry in std::fs::read_dir(&self.dir)? {
-            let path = entry?.path();
+            let entry = entry?;
+            let path = entry.path();
             if path.extension().is_some_and(|e| e == EXTENSION) {
-                let bytes = std::fs::read(&path)?;
-                // None: a file just created, its first line not yet written.
-                if let Some(execution) = parse(&bytes).map_err(|e| corrupt(&path, e))? {
-                    executions.push(execution);
-                }
+                files.push((entry.metadata()?.modified()?, path));
+            }
+        }
+        let total = files.len();
+        files.sort_unstable_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+        let mut executions = Vec::new();
+        for (_, path) in files.into_iter().take(limit) {
+            let bytes = std::fs::read(&path)?;
+            // None: a file just created, its first line not yet written.
+            if let Some(execution) = parse(&bytes).map_err(|e| corrupt(&path, e))? {
+                executions.push(execution);
             }
         }
         executions.sort_by(|a, b| {
@@ -127,7 +140,7 @@ impl ExecutionStore {
                 .cmp(&a.start_date)
                 .then_with(|| a.name.cmp(&b.name))
         });
-        Ok(executions)
+        Ok((executions, total))
     }
 }
 
@@ -336,6 +349,31 @@ mod tests {
         let rewritten = std::fs::read(&path).unwrap();
         assert_eq!(rewritten.iter().filter(|&&b| b == b'\n').count(), 2);
         assert_eq!(store.load("photo-1").unwrap(), Some(record));
+    }
+
+    #[test]
+    fn recent_reads_only_the_files_written_to_last() {
+        let dir = Scratch::new("recent");
+        let store = ExecutionStore::open(dir.path()).unwrap();
+        let written = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1 << 30);
+        for (n, age_s) in [(1, 30), (2, 10), (3, 20)] {
+            let record = Execution {
+                name: format!("photo-{n}"),
+                start_date: format!("2026-11-28T10:00:0{n}.000Z"),
+                ..running()
+            };
+            store.writer(&record.name).unwrap().append(&record).unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(dir.path().join(format!("photo-{n}.jsonl")))
+                .unwrap()
+                .set_modified(written - std::time::Duration::from_secs(age_s))
+                .unwrap();
+        }
+        let (recent, total) = store.recent(2).unwrap();
+        let names: Vec<_> = recent.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!((names, total), (vec!["photo-3", "photo-2"], 3));
+        assert_eq!(store.list().unwrap().len(), 3);
     }
 
     #[test]

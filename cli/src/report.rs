@@ -111,8 +111,9 @@ fn time_html(rfc3339: &str) -> String {
     )
 }
 
-/// The executions page: newest first, each with its states as the console lists them.
-pub fn executions_html(executions: &[Execution]) -> String {
+/// The executions page: newest first, each with its states as the console lists them;
+/// `total` is how many there are in all.
+pub fn executions_html(executions: &[Execution], total: usize) -> String {
     let mut rows = String::new();
     for execution in executions {
         let states: Vec<String> = execution
@@ -158,11 +159,18 @@ pub fn executions_html(executions: &[Execution]) -> String {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'self'\">\
          <title>Executions · photopipe</title><link rel=\"stylesheet\" href=\"/assets/gallery.css\"></head>\
-         <body><main class=\"wrap executions\"><h1>Executions</h1><p>{count} executions, newest first. \
+         <body><main class=\"wrap executions\"><h1>Executions</h1><p>{count}, newest first. \
          Each links to its full history as JSON. <a href=\"/\">Gallery</a></p>\
          <div class=\"table-scroll\"><table><thead><tr><th>File</th><th>Execution</th><th>Status</th><th>Started (UTC)</th>\
          <th>Stopped (UTC)</th><th>States</th><th>Error</th></tr></thead>\
          <tbody>\n{rows}</tbody></table></div></main></body></html>\n",
-        count = executions.len()
+        count = if executions.len() < total {
+            format!(
+                "The {} most recent of {total} executions (<a href=\"/executions?limit={total}\">all</a>)",
+                executions.len()
+            )
+        } else {
+            format!("{total} executions")
+        }
     )
 }

@@ -22,6 +22,8 @@ use std::time::Duration;
 
 /// How often the watcher looks at `input/`.
 const WATCH_INTERVAL: Duration = Duration::from_secs(1);
+/// Executions on the executions page unless `?limit=` says otherwise.
+const EXECUTIONS_SHOWN: usize = 200;
 /// An upload's body is written to the input bucket in pieces of this size as it arrives.
 const UPLOAD_PIECE: usize = 256 * 1024;
 
@@ -225,9 +227,25 @@ async fn execution_json(State(app): State<App>, Path(name): Path<String>) -> Res
     }
 }
 
-async fn executions_page(State(app): State<App>) -> Response {
-    match app.executions().list() {
-        Ok(executions) => Html(crate::report::executions_html(&executions)).into_response(),
+#[derive(Deserialize)]
+struct ExecutionsQuery {
+    limit: Option<usize>,
+}
+
+/// The executions page shows the most recent ones: reading every history ever written on
+/// each request would grow without bound.
+async fn executions_page(
+    State(app): State<App>,
+    query: Result<Query<ExecutionsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(query)) = query else {
+        return json_error(StatusCode::BAD_REQUEST, "limit must be a positive integer");
+    };
+    let limit = query.limit.unwrap_or(EXECUTIONS_SHOWN).max(1);
+    match app.executions().recent(limit) {
+        Ok((executions, total)) => {
+            Html(crate::report::executions_html(&executions, total)).into_response()
+        }
         Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }

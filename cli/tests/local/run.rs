@@ -98,3 +98,38 @@ fn zero_jobs_is_refused() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--jobs"), "{}", run.stderr);
 }
+
+#[test]
+fn files_of_the_same_name_each_get_their_own_execution() {
+    let data_dir = tempdir::TempDir::new();
+    let samples = repo_root().join("upload_files");
+    let (first, second) = (data_dir.path().join("a"), data_dir.path().join("b"));
+    for (dir, sample) in [(&first, "china.jpg"), (&second, "flower.jpg")] {
+        std::fs::create_dir_all(dir).expect("folder");
+        std::fs::copy(samples.join(sample), dir.join("photo.jpg")).expect("copy");
+    }
+    let files =
+        [first.join("photo.jpg"), second.join("photo.jpg")].map(|f| f.display().to_string());
+    let run = photopipe(
+        &["run", "--jobs", "2", "--json", &files[0], &files[1]],
+        data_dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let sizes: Vec<u64> = run
+        .stdout
+        .lines()
+        .map(|line| {
+            let outcome: Value = serde_json::from_str(line).expect("JSON outcome");
+            outcome["catalog"]["original_size"]
+                .as_u64()
+                .expect("a catalog row")
+        })
+        .collect();
+    let expected = ["china.jpg", "flower.jpg"].map(|sample| sample_size(&samples.join(sample)));
+    // Each row describes its own file: the second was not stored over the first mid-run.
+    assert_eq!(sizes, expected);
+}
+
+fn sample_size(path: &std::path::Path) -> u64 {
+    std::fs::metadata(path).expect("sample").len()
+}

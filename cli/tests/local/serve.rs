@@ -165,6 +165,22 @@ fn assignment_success_criteria_end_to_end() {
     let page = String::from_utf8_lossy(&page.body);
     assert_eq!(page.matches("SUCCEEDED").count(), PHOTOS.len());
     assert_eq!(page.matches("FAILED").count(), NON_PHOTOS.len());
+    let recent = server
+        .request("GET", "/executions?limit=2", &[])
+        .expect("executions page");
+    let recent = String::from_utf8_lossy(&recent.body);
+    assert_eq!(
+        recent.matches("<tr><td class=\"file\">").count(),
+        2,
+        "{recent}"
+    );
+    assert!(
+        recent.contains(&format!(
+            "The 2 most recent of {} executions",
+            PHOTOS.len() + NON_PHOTOS.len()
+        )),
+        "{recent}"
+    );
     let metrics =
         String::from_utf8_lossy(&server.request("GET", "/metrics", &[]).unwrap().body).into_owned();
     assert!(
