@@ -16,14 +16,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/photopipe-target}"
 # Deployment settings: no debug info to strip in the first place, symbols stripped.
 export CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_STRIP=symbols
 
-# cargo-lambda (and the zig it cross-compiles with) from the venv the e2e tests use.
-venv="${PHOTOPIPE_CARGO_LAMBDA_VENV:-$HOME/.cache/photopipe-venvs/cargo-lambda}"
-if [ ! -x "$venv/bin/cargo-lambda" ]; then
-    echo "build_lambdas.sh: installing cargo-lambda into $venv" >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet cargo-lambda
-fi
-export PATH="$venv/bin:$PATH"
+source functions/cargo_lambda.sh
 
 bins=(trigger validate resize catalog on_failure)
 [ $# -gt 0 ] || set -- arm64

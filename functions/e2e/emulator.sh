@@ -2,24 +2,19 @@
 # Runs a command with cargo-lambda's runtime emulator (`cargo lambda watch
 # --only-lambda-apis`) on a free loopback port, its URL exported as
 # PHOTOPIPE_LAMBDA_EMULATOR_URL, and stops the emulator afterwards, whatever the outcome.
-# cargo-lambda is installed into a venv (~/.cache/photopipe-venvs/cargo-lambda) when missing.
+# cargo-lambda comes from the venv functions/cargo_lambda.sh keeps (installed when missing).
 # The functions are started by the command itself (the e2e tests, bench/lambda_bench.py).
 #
 #   bash functions/e2e/emulator.sh COMMAND...
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-venv="${PHOTOPIPE_CARGO_LAMBDA_VENV:-$HOME/.cache/photopipe-venvs/cargo-lambda}"
-if [ ! -x "$venv/bin/cargo-lambda" ]; then
-    echo "emulator.sh: installing cargo-lambda into $venv" >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet cargo-lambda
-fi
+source functions/cargo_lambda.sh
 
 source functions/aws/tests/await_port.sh
 port=$(free_port)
 log=$(mktemp -t photopipe-cargo-lambda.XXXXXX.log)
-"$venv/bin/cargo-lambda" lambda watch --only-lambda-apis -A 127.0.0.1 -P "$port" >"$log" 2>&1 &
+cargo-lambda lambda watch --only-lambda-apis -A 127.0.0.1 -P "$port" >"$log" 2>&1 &
 emulator_pid=$!
 stop_emulator() {
     kill "$emulator_pid" 2>/dev/null || true
