@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 
 source functions/cargo_lambda.sh
 
-source functions/aws/tests/await_port.sh
+source .ci/await_port.sh
 port=$(free_port)
 log=$(mktemp -t photopipe-cargo-lambda.XXXXXX.log)
 cargo-lambda lambda watch --only-lambda-apis -A 127.0.0.1 -P "$port" >"$log" 2>&1 &

@@ -12,12 +12,10 @@ photopipe_bin() {
   echo "$bin"
 }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../../.ci/await_port.sh"
 
 # serve_photopipe BIN DATA_DIR LOG: starts `BIN serve` on a free port, sets serve_pid (for the
-# caller's cleanup, even on failure) and serve_url, and returns once GET /healthz answers;
+# caller's cleanup, even on failure) and serve_url, and returns once it accepts connections;
 # fails with the server's log if it exits or stays silent for ~10 s.
 serve_photopipe() {
   local bin=$1 data=$2 log=$3 port
@@ -25,12 +23,5 @@ serve_photopipe() {
   serve_url="http://127.0.0.1:$port"
   "$bin" serve --data-dir "$data" --listen "127.0.0.1:$port" >"$log" 2>&1 &
   serve_pid=$!
-  for _ in $(seq 1 100); do
-    if curl -fsS -o /dev/null --max-time 1 "$serve_url/healthz" 2>/dev/null; then return 0; fi
-    if ! kill -0 "$serve_pid" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-  echo "photopipe serve did not come up:" >&2
-  cat "$log" >&2
-  return 1
+  await_port "photopipe serve" "$port" "$serve_pid" "$log"
 }

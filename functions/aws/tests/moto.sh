@@ -21,7 +21,7 @@ if [ ! -x "$venv/bin/moto_server" ]; then
     "$venv/bin/pip" install --quiet "moto[server]"
 fi
 
-source functions/aws/tests/await_port.sh
+source .ci/await_port.sh
 # A port the kernel says is free now (moto binds it right after).
 port=$(free_port)
 log=$(mktemp -t photopipe-moto.XXXXXX.log)

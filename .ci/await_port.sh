@@ -1,5 +1,6 @@
-# Sourced by moto.sh here and by functions/e2e/emulator.sh: a free loopback port for a server
-# they start, and waiting until it listens there.
+# Sourced by the scripts that start a server for the tests (functions/aws/tests/moto.sh,
+# functions/e2e/emulator.sh, static_web_server/tests/serve.sh): a free loopback port for it,
+# and waiting until it listens there.
 
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
