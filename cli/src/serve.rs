@@ -132,8 +132,15 @@ async fn receive_upload(app: &App, key: &str, request: Request) -> Result<(), Re
         }
         piece.extend_from_slice(&data);
         if piece.len() >= UPLOAD_PIECE {
-            let full = std::mem::replace(&mut piece, Vec::with_capacity(UPLOAD_PIECE));
-            writer = off_runtime(move || writer.write(&full).map(|()| writer)).await?;
+            // The piece goes to the blocking thread and comes back emptied, for the next one.
+            let full = std::mem::take(&mut piece);
+            (writer, piece) = off_runtime(move || {
+                writer.write(&full)?;
+                let mut emptied = full;
+                emptied.clear();
+                Ok((writer, emptied))
+            })
+            .await?;
         }
     }
     off_runtime(move || {
