@@ -24,15 +24,19 @@ pub struct ExecutionStore {
     dir: PathBuf,
 }
 
-/// One line of a history file.
+/// One line of a history file: read as owned values ([`StoredLine`]), written from borrowed
+/// ones, so appending an event does not copy it.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum Line {
+enum Line<S, E, N> {
     /// The execution as it started (status RUNNING, no events).
-    Start(Execution),
-    Event(HistoryEvent),
-    End(Ending),
+    Start(S),
+    Event(E),
+    End(N),
 }
+
+type StoredLine = Line<Execution, HistoryEvent, Ending>;
+type NewLine<'a> = Line<&'a Execution, &'a HistoryEvent, &'a Ending>;
 
 #[derive(Serialize, Deserialize)]
 struct Ending {
@@ -151,17 +155,21 @@ impl HistoryWriter {
         let mut lines = Vec::new();
         if self.file.is_none() {
             let start = Execution {
+                name: record.name.clone(),
+                execution_id: record.execution_id.clone(),
+                state_machine: record.state_machine.clone(),
                 status: ExecutionStatus::Running,
+                input: record.input.clone(),
                 output: None,
                 error: None,
+                start_date: record.start_date.clone(),
                 stop_date: None,
                 events: Vec::new(),
-                ..record.clone()
             };
-            push_line(&mut lines, &Line::Start(start))?;
+            push_line(&mut lines, &Line::Start(&start))?;
         }
         for event in &record.events[self.events_written..] {
-            push_line(&mut lines, &Line::Event(event.clone()))?;
+            push_line(&mut lines, &Line::Event(event))?;
         }
         if record.status != ExecutionStatus::Running {
             let ending = Ending {
@@ -170,7 +178,7 @@ impl HistoryWriter {
                 error: record.error.clone(),
                 stop_date: record.stop_date.clone(),
             };
-            push_line(&mut lines, &Line::End(ending))?;
+            push_line(&mut lines, &Line::End(&ending))?;
         }
         let file = match &mut self.file {
             Some(file) => file,
@@ -188,7 +196,7 @@ impl HistoryWriter {
     }
 }
 
-fn push_line(buffer: &mut Vec<u8>, line: &Line) -> io::Result<()> {
+fn push_line(buffer: &mut Vec<u8>, line: &NewLine) -> io::Result<()> {
     serde_json::to_writer(&mut *buffer, line)?;
     buffer.push(b'\n');
     Ok(())
@@ -205,7 +213,7 @@ fn parse(bytes: &[u8]) -> Result<Option<Execution>, String> {
     let mut lines = complete.split(|&b| b == b'\n').enumerate();
     let mut execution = None;
     for (index, line) in &mut lines {
-        let line: Line =
+        let line: StoredLine =
             serde_json::from_slice(line).map_err(|e| format!("line {}: {e}", index + 1))?;
         match (line, &mut execution) {
             (Line::Start(start), None) => execution = Some(start),
