@@ -150,9 +150,7 @@ fn copy_upload(storage: &FolderStorage, path: &Path, key: &str, limit: u64) -> R
     use std::io::Read;
     let cannot_read = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
     let cannot_store = |e: PortError| format!("{key:?}: {e}");
-    let mut source = std::fs::File::open(path)
-        .map_err(cannot_read)?
-        .take(limit + 1);
+    let mut source = std::fs::File::open(path).map_err(cannot_read)?;
     let mut writer = storage
         .object_writer(local::INPUT_BUCKET, key, "application/octet-stream", None)
         .map_err(cannot_store)?;
