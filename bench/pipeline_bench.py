@@ -65,7 +65,7 @@ def default_photopipe() -> Path:
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
-    p.add_argument("--rounds", type=int, default=15,
+    p.add_argument("--rounds", type=int, default=60,
                    help="timed rounds of part (a); many, as a shared VM's speed drifts between runs")
     p.add_argument("--instructions", action="store_true",
                    help="part (a) also counts the user-space instructions of the engine and of `run` "
