@@ -553,11 +553,11 @@ def markdown(info, args, inputs, over, soak_result, variants, repro) -> str:
         if r["failures"]:
             out += [f"Failed uploads: {r['failures']}, e.g. {r['failure_examples'][:3]}", ""]
     if variants:
-        out += ["Diagnosis of the memory: `serve` runs each upload's Resize on its own blocking thread "
-                "(`block_in_place`) with nothing bounding how many run at once, so 16 uploads may decode 16 "
-                "images at the same time, each holding its upload body, its input read back and its decode "
-                "buffers; glibc keeps up to 8 malloc arenas per core for those threads and returns little of "
-                "them to the system. The shorter soaks below vary the number of clients and of arenas.", ""]
+        out += ["Diagnosis of the memory: `serve` holds an upload's body only in pieces (it is written to "
+                "the input bucket as it arrives), and at most one Resize per core decodes at a time (the "
+                "resize slots); what remains is each Resize's input read back and its decode buffers, in "
+                "glibc's malloc arenas (up to 8 per core), which return little to the system. The shorter "
+                "soaks below vary the number of clients and of arenas.", ""]
         out += [f"Shorter soaks ({variants[0]['uploads']:,} uploads each, same files) varying the "
                 "concurrency and glibc's malloc arenas (`MALLOC_ARENA_MAX`, an environment variable of the "
                 "server process):", "",
