@@ -17,6 +17,7 @@ use photopipe_pipeline::ports::{CatalogOrder, Direction};
 use photopipe_pipeline::{Catalog, PortError, Storage};
 use serde::Deserialize;
 use serde_json::json;
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -236,7 +237,7 @@ async fn execution_json(State(app): State<App>, Path(name): Path<String>) -> Res
 
 #[derive(Deserialize)]
 struct ExecutionsQuery {
-    limit: Option<usize>,
+    limit: Option<NonZeroUsize>,
 }
 
 /// The executions page shows the most recent ones: reading every history ever written on
@@ -248,7 +249,7 @@ async fn executions_page(
     let Ok(Query(query)) = query else {
         return json_error(StatusCode::BAD_REQUEST, "limit must be a positive integer");
     };
-    let limit = query.limit.unwrap_or(EXECUTIONS_SHOWN).max(1);
+    let limit = query.limit.map_or(EXECUTIONS_SHOWN, NonZeroUsize::get);
     match app.executions().recent(limit) {
         Ok((executions, total)) => {
             Html(crate::report::executions_html(&executions, total)).into_response()

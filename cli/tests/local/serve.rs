@@ -237,6 +237,12 @@ fn bad_requests_get_a_json_error() {
         .request("GET", "/api/catalog?order_by=password", &[])
         .expect("request");
     assert_eq!(bad_query.status, 400);
+    for limit in ["0", "-1", "many"] {
+        let refused = server
+            .request("GET", &format!("/executions?limit={limit}"), &[])
+            .expect("request");
+        assert_eq!(refused.status, 400, "limit={limit}");
+    }
 }
 
 /// Sends `request` (head and body, as raw bytes) and returns the answer's status and JSON.
