@@ -10,6 +10,7 @@ use photopipe_local::FolderStorage;
 use photopipe_pipeline::ports::{CatalogOrder, Direction};
 use photopipe_pipeline::{Catalog, CatalogRow, PortError};
 use photopipe_statemachine::Execution;
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -61,10 +62,12 @@ pub async fn run(
 ///
 /// One upload more than there are resize slots is in flight: while the engine works on one
 /// photo, the next is copied into the input bucket and validated and the previous one
-/// catalogued, as uploads and executions overlap on AWS. The resize slots (`--jobs`) bound
-/// the CPU-heavy part, and each upload's bytes are dropped once stored. Files of the same
-/// name (the same key) wait for each other: one must not replace the other's bytes while
-/// its execution reads them.
+/// catalogued, as uploads and executions overlap on AWS. "In flight" counts unfinished
+/// uploads, not unreported ones: a small photo that finishes while a big one before it is
+/// still resizing makes room for the next file at once, and its outcome waits to be printed
+/// in order. The resize slots (`--jobs`) bound the CPU-heavy part, and each upload's bytes
+/// are dropped once stored. Files of the same name (the same key) wait for each other: one
+/// must not replace the other's bytes while its execution reads them.
 async fn upload_all(
     app: &Arc<local::LocalPipeline>,
     files: &[PathBuf],
@@ -79,36 +82,39 @@ async fn upload_all(
         ProgressBar::hidden()
     };
     let in_flight = app.steps().resize_slots.available_permits() + 1;
-    let mut running = std::collections::VecDeque::with_capacity(in_flight);
+    let mut running = tokio::task::JoinSet::new();
+    let mut batch = Batch::default();
     let mut failures = 0;
-    let mut report = |key: String, execution: Execution| {
+    let mut report = |key: &str, execution: Execution| {
         let outcome = ExecutionOutcome::of(&execution);
         failures += usize::from(!outcome.ok());
         let line = if as_json {
             outcome_json(&outcome).to_string()
         } else {
-            outcome_line(&key, &outcome)
+            outcome_line(key, &outcome)
         };
         progress.suspend(|| println!("{line}"));
         progress.inc(1);
     };
-    for file in files {
+    for (place, file) in files.iter().enumerate() {
         let key = file
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| format!("{} has no file name", file.display()))?;
-        while running.len() == in_flight || running.iter().any(|(other, _)| *other == key) {
-            let Some((key, upload)) = running.pop_front() else {
+        while running.len() == in_flight || batch.is_running(&key) {
+            let Some(joined) = running.join_next().await else {
                 break;
             };
-            report(key, finished(upload).await?);
+            batch.finished(joined)?;
+            batch.report_ready(&mut report)?;
         }
-        let upload = tokio::spawn(upload_one(app.clone(), file.clone(), key.clone()));
-        running.push_back((key, upload));
+        batch.started(place, &key);
+        running.spawn(upload_one(app.clone(), place, file.clone(), key));
     }
-    while let Some((key, upload)) = running.pop_front() {
-        report(key, finished(upload).await?);
+    while let Some(joined) = running.join_next().await {
+        batch.finished(joined)?;
     }
+    batch.report_ready(&mut report)?;
     progress.finish_and_clear();
     if !as_json {
         eprintln!(
@@ -120,17 +126,56 @@ async fn upload_all(
     Ok(failures)
 }
 
-async fn finished(
-    upload: tokio::task::JoinHandle<Result<Execution, String>>,
-) -> Result<Execution, String> {
-    upload
-        .await
-        .map_err(|e| format!("an upload task failed: {e}"))?
+type Finished = (usize, Result<Execution, String>);
+
+/// The uploads of a batch, by their place in it: those running, and those finished but
+/// waiting for the ones before them to be reported.
+#[derive(Default)]
+struct Batch {
+    running: BTreeMap<usize, String>,
+    waiting: BTreeMap<usize, (String, Result<Execution, String>)>,
+    next_to_report: usize,
 }
 
-/// Copies `file` into the input bucket as `key` and runs its execution.
+impl Batch {
+    fn started(&mut self, place: usize, key: &str) {
+        self.running.insert(place, key.to_owned());
+    }
+
+    fn is_running(&self, key: &str) -> bool {
+        self.running.values().any(|running| running == key)
+    }
+
+    fn finished(&mut self, joined: Result<Finished, tokio::task::JoinError>) -> Result<(), String> {
+        let (place, execution) = joined.map_err(|e| format!("an upload task failed: {e}"))?;
+        let key = self.running.remove(&place).unwrap_or_default();
+        self.waiting.insert(place, (key, execution));
+        Ok(())
+    }
+
+    /// Reports every outcome whose turn has come; an upload that could not run stops all.
+    fn report_ready(&mut self, report: &mut impl FnMut(&str, Execution)) -> Result<(), String> {
+        while let Some((key, execution)) = self.waiting.remove(&self.next_to_report) {
+            report(&key, execution?);
+            self.next_to_report += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Copies `file` into the input bucket as `key` and runs its execution; `place` says which
+/// upload of the batch this is.
 async fn upload_one(
     app: Arc<local::LocalPipeline>,
+    place: usize,
+    file: PathBuf,
+    key: String,
+) -> Finished {
+    (place, store_and_run(&app, file, key).await)
+}
+
+async fn store_and_run(
+    app: &local::LocalPipeline,
     file: PathBuf,
     key: String,
 ) -> Result<Execution, String> {

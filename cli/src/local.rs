@@ -51,17 +51,22 @@ const WEBSITE: [(&str, &str, &[u8]); 5] = [
 ];
 
 pub async fn open(settings: &Settings) -> Result<LocalPipeline, String> {
-    // First, so a database URL it refuses leaves no data dir behind.
-    let catalog = open_catalog(settings).await?;
     let data = &settings.data_dir;
     let buckets =
         [INPUT_BUCKET, OUTPUT_BUCKET, LOG_BUCKET].map(|bucket| (bucket, data.join(bucket)));
-    for (_, dir) in &buckets {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
     // Thumbnails, gallery data and the website are remade by running the pipeline again.
-    let storage = FolderStorage::new(buckets).rebuildable([OUTPUT_BUCKET]);
+    let storage = FolderStorage::new(buckets.clone()).rebuildable([OUTPUT_BUCKET]);
+    let create_buckets_and_deploy = async {
+        for (_, dir) in &buckets {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        deploy_website(&storage).await
+    };
+    // Both at once: a new SQLite catalog waits on the disk for a few milliseconds. The catalog
+    // is polled first, so a database URL it refuses outright leaves no data dir behind.
+    let (catalog, ()) =
+        tokio::try_join!(biased; open_catalog(settings), create_buckets_and_deploy)?;
     let alerts = MailAlerts::new(&MailConfig {
         smtp_url: settings.smtp_url.clone(),
         from: settings.alert_from.clone(),
@@ -76,7 +81,14 @@ pub async fn open(settings: &Settings) -> Result<LocalPipeline, String> {
     if let Some(max_input_bytes) = settings.max_input_bytes {
         config.limits.max_input_bytes = max_input_bytes;
     }
-    deploy_website(&storage).await?;
+    let resize_jobs = settings
+        .resize_jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let resize_pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(resize_jobs)
+        .thread_name(|n| format!("resize-{n}"))
+        .build()
+        .map_err(|e| format!("cannot start the resize threads: {e}"))?;
     let steps = Steps {
         storage,
         catalog,
@@ -84,11 +96,8 @@ pub async fn open(settings: &Settings) -> Result<LocalPipeline, String> {
         clock: SystemClock,
         config,
         metrics: Arc::new(Metrics::default()),
-        resize_slots: tokio::sync::Semaphore::new(
-            settings
-                .resize_jobs
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
-        ),
+        resize_slots: tokio::sync::Semaphore::new(resize_jobs),
+        resize_pool,
     };
     Pipeline::new(steps, INPUT_BUCKET, open_executions(settings)?)
         .map_err(|e| format!("state machine: {e}"))

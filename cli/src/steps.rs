@@ -31,6 +31,10 @@ pub struct Steps<S, C, A, K> {
     /// Resizes running at once: one per core. More only queue for the CPU while each holds
     /// its decoded image, which is what makes a busy server's memory grow.
     pub resize_slots: tokio::sync::Semaphore,
+    /// The threads the engine runs on, one per resize slot: the JPEG decoder hands its
+    /// per-component work to the pool it runs in, so a resize never spawns threads of its
+    /// own and never takes more cores than there are slots.
+    pub resize_pool: rayon::ThreadPool,
 }
 
 impl<S: Storage, C: Catalog, A: Alerts, K: Clock> TaskInvoker for Steps<S, C, A, K> {
@@ -52,9 +56,12 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> TaskInvoker for Steps<S, C, A,
             // runtime, so other uploads and HTTP requests move to other threads meanwhile.
             "local:resize" => match self.resize_slots.acquire().await {
                 Ok(_slot) => tokio::task::block_in_place(|| {
-                    tokio::runtime::Handle::current().block_on(respond(async {
-                        steps::resize(parse_input(input)?, &self.storage, &self.config).await
-                    }))
+                    let runtime = tokio::runtime::Handle::current();
+                    self.resize_pool.install(|| {
+                        runtime.block_on(respond(async {
+                            steps::resize(parse_input(input)?, &self.storage, &self.config).await
+                        }))
+                    })
                 }),
                 Err(_) => Err(TaskError::new(
                     "PhotoPipe.Internal",

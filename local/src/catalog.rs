@@ -108,47 +108,15 @@ impl SqlCatalog {
     /// Applies the migrations not yet recorded in `schema_migrations`; returns their
     /// versions. [`SqlCatalog::connect`] already did; running it again is harmless.
     pub async fn migrate(&self) -> Result<Vec<u32>, PortError> {
-        let failed = |err| db_error("migrating the catalog", err);
-        // Portable DDL: SQLite accepts MySQL's type names.
-        sqlx::raw_sql(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT NOT NULL PRIMARY KEY, \
-             description VARCHAR(255) NOT NULL, applied_at VARCHAR(32) NOT NULL)",
-        )
-        .execute(&self.pool)
-        .await
-        .map_err(failed)?;
-        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
-            .fetch_all(&self.pool)
+        // One connection for all of it: the pool hands a released connection back in a task
+        // of its own, so statement after statement through the pool would open a new one
+        // each time the last is not back yet (three SQLite opens for a new catalog).
+        let mut connection = self
+            .pool
+            .acquire()
             .await
-            .map_err(failed)?;
-        let mut newly = Vec::new();
-        for migration in sql::migrations(self.dialect) {
-            if applied.contains(&i64::from(migration.version)) {
-                continue;
-            }
-            // One statement per call, as the Data API runs them.
-            for statement in migration.statements() {
-                sqlx::raw_sql(statement)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(failed)?;
-            }
-            let recorded = sqlx::query(
-                "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
-            )
-            .bind(i64::from(migration.version))
-            .bind(migration.description)
-            .bind(now_text())
-            .execute(&self.pool)
-            .await;
-            match recorded {
-                Ok(_) => newly.push(migration.version),
-                // Another process applied it meanwhile: the files are re-runnable.
-                Err(err) if is_duplicate_key(&err) => {}
-                Err(err) => return Err(failed(err)),
-            }
-        }
-        Ok(newly)
+            .map_err(|err| db_error("migrating the catalog", err))?;
+        migrate(&mut connection, self.dialect).await
     }
 
     /// Closes the pool's connections (e.g. before a test drops its database).
@@ -239,6 +207,55 @@ async fn sqlite_pragmas(connection: &mut AnyConnection) -> Result<(), sqlx::Erro
 }
 
 /// `statement` with `?` placeholders, and its values in placeholder order.
+/// Applies the migrations not yet recorded in `schema_migrations` over `connection`. Through
+/// the `Executor` methods, whose futures are boxed: the statements' own `execute` is generic
+/// over the executor, which leaves the caller's future not provably `Send`.
+async fn migrate(connection: &mut AnyConnection, dialect: Dialect) -> Result<Vec<u32>, PortError> {
+    let failed = |err| db_error("migrating the catalog", err);
+    // Portable DDL: SQLite accepts MySQL's type names.
+    connection
+        .execute(sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT NOT NULL PRIMARY KEY, \
+             description VARCHAR(255) NOT NULL, applied_at VARCHAR(32) NOT NULL)",
+        ))
+        .await
+        .map_err(failed)?;
+    let applied = connection
+        .fetch_all(sqlx::query("SELECT version FROM schema_migrations"))
+        .await
+        .map_err(failed)?
+        .iter()
+        .map(|row| row.try_get::<i64, _>(0))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(failed)?;
+    let mut newly = Vec::new();
+    for migration in sql::migrations(dialect) {
+        if applied.contains(&i64::from(migration.version)) {
+            continue;
+        }
+        // One statement per call, as the Data API runs them.
+        for statement in migration.statements() {
+            connection
+                .execute(sqlx::raw_sql(statement))
+                .await
+                .map_err(failed)?;
+        }
+        let record = sqlx::query(
+            "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
+        )
+        .bind(i64::from(migration.version))
+        .bind(migration.description)
+        .bind(now_text());
+        match connection.execute(record).await {
+            Ok(_) => newly.push(migration.version),
+            // Another process applied it meanwhile: the files are re-runnable.
+            Err(err) if is_duplicate_key(&err) => {}
+            Err(err) => return Err(failed(err)),
+        }
+    }
+    Ok(newly)
+}
+
 fn positional<'p>(
     statement: &str,
     params: &'p [(&str, SqlValue)],
