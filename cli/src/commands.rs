@@ -81,7 +81,7 @@ async fn upload_all(
     } else {
         ProgressBar::hidden()
     };
-    let in_flight = app.steps().resize_slots.available_permits() + 1;
+    let in_flight = app.steps().resize_slots.count() + 1;
     let mut running = tokio::task::JoinSet::new();
     let mut batch = Batch::default();
     let mut failures = 0;

@@ -8,7 +8,7 @@ use crate::executions::ExecutionStore;
 use crate::metrics::Metrics;
 use crate::pipeline::Pipeline;
 use crate::settings::Settings;
-use crate::steps::Steps;
+use crate::steps::{ResizeSlots, Steps};
 use photopipe_local::{FolderStorage, MailAlerts, MailConfig, SqlCatalog};
 use photopipe_pipeline::ports::{NewObject, SystemClock};
 use photopipe_pipeline::{Config, Storage};
@@ -84,10 +84,7 @@ pub async fn open(settings: &Settings) -> Result<LocalPipeline, String> {
     let resize_jobs = settings
         .resize_jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let resize_pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(resize_jobs)
-        .thread_name(|n| format!("resize-{n}"))
-        .build()
+    let resize_slots = ResizeSlots::new(resize_jobs)
         .map_err(|e| format!("cannot start the resize threads: {e}"))?;
     let steps = Steps {
         storage,
@@ -96,8 +93,7 @@ pub async fn open(settings: &Settings) -> Result<LocalPipeline, String> {
         clock: SystemClock,
         config,
         metrics: Arc::new(Metrics::default()),
-        resize_slots: tokio::sync::Semaphore::new(resize_jobs),
-        resize_pool,
+        resize_slots,
     };
     Pipeline::new(steps, INPUT_BUCKET, open_executions(settings)?)
         .map_err(|e| format!("state machine: {e}"))

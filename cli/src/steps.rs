@@ -9,7 +9,7 @@ use photopipe_pipeline::{Alerts, Catalog, Clock, Config, StepError, Storage};
 use photopipe_statemachine::{TaskContext, TaskError, TaskInvoker};
 use serde::Serialize;
 use serde_json::Value;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// The resource names the ASL placeholders are substituted with locally.
@@ -28,13 +28,77 @@ pub struct Steps<S, C, A, K> {
     pub clock: K,
     pub config: Config,
     pub metrics: Arc<Metrics>,
-    /// Resizes running at once: one per core. More only queue for the CPU while each holds
-    /// its decoded image, which is what makes a busy server's memory grow.
-    pub resize_slots: tokio::sync::Semaphore,
-    /// The threads the engine runs on, one per resize slot: the JPEG decoder hands its
-    /// per-component work to the pool it runs in, so a resize never spawns threads of its
-    /// own and never takes more cores than there are slots.
-    pub resize_pool: rayon::ThreadPool,
+    pub resize_slots: ResizeSlots,
+}
+
+/// Resizes running at once: one per core. More only queue for the CPU while each holds its
+/// decoded image, which is what makes a busy server's memory grow.
+///
+/// Each slot is a rayon pool of one thread, and a resize runs on a free slot's thread: the
+/// JPEG decoder hands its per-component work to the pool it runs in, so a decode stays on
+/// that one thread instead of spawning threads of its own. One pool per slot, not one pool
+/// for all: a rayon thread waiting for its decode's tasks takes other work queued on its
+/// pool, and another resize started there, inside the first one's runtime `block_on`, would
+/// panic.
+pub struct ResizeSlots {
+    pools: Vec<rayon::ThreadPool>,
+    /// Indexes of the pools no resize is running on; a permit of `free` guarantees one.
+    idle: Mutex<Vec<usize>>,
+    free: tokio::sync::Semaphore,
+}
+
+impl ResizeSlots {
+    pub fn new(count: usize) -> Result<Self, rayon::ThreadPoolBuildError> {
+        let pools = (0..count)
+            .map(|slot| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(1)
+                    .thread_name(move |_| format!("resize-{slot}"))
+                    .build()
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ResizeSlots {
+            pools,
+            idle: Mutex::new((0..count).collect()),
+            free: tokio::sync::Semaphore::new(count),
+        })
+    }
+
+    pub fn count(&self) -> usize {
+        self.pools.len()
+    }
+
+    /// Waits for a free slot and runs `work` on its thread; `None` once the slots are closed.
+    async fn run<T: Send>(&self, work: impl FnOnce() -> T + Send) -> Option<T> {
+        let _permit = self.free.acquire().await.ok()?;
+        let slot = Slot::take(&self.idle);
+        Some(tokio::task::block_in_place(|| {
+            self.pools[slot.index].install(work)
+        }))
+    }
+}
+
+/// A pool taken from the idle ones, given back when dropped (after a panic too).
+struct Slot<'a> {
+    idle: &'a Mutex<Vec<usize>>,
+    index: usize,
+}
+
+impl<'a> Slot<'a> {
+    fn take(idle: &'a Mutex<Vec<usize>>) -> Self {
+        let index = lock(idle).pop().expect("a permit means an idle pool");
+        Slot { idle, index }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        lock(self.idle).push(self.index);
+    }
+}
+
+fn lock(idle: &Mutex<Vec<usize>>) -> std::sync::MutexGuard<'_, Vec<usize>> {
+    idle.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl<S: Storage, C: Catalog, A: Alerts, K: Clock> TaskInvoker for Steps<S, C, A, K> {
@@ -54,20 +118,20 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> TaskInvoker for Steps<S, C, A,
             }
             // The engine works synchronously for up to a few hundred milliseconds; tell the
             // runtime, so other uploads and HTTP requests move to other threads meanwhile.
-            "local:resize" => match self.resize_slots.acquire().await {
-                Ok(_slot) => tokio::task::block_in_place(|| {
-                    let runtime = tokio::runtime::Handle::current();
-                    self.resize_pool.install(|| {
-                        runtime.block_on(respond(async {
-                            steps::resize(parse_input(input)?, &self.storage, &self.config).await
-                        }))
-                    })
-                }),
-                Err(_) => Err(TaskError::new(
-                    "PhotoPipe.Internal",
-                    "the resize slots are closed",
-                )),
-            },
+            "local:resize" => {
+                let runtime = tokio::runtime::Handle::current();
+                let resize = || {
+                    runtime.block_on(respond(async {
+                        steps::resize(parse_input(input)?, &self.storage, &self.config).await
+                    }))
+                };
+                self.resize_slots.run(resize).await.unwrap_or_else(|| {
+                    Err(TaskError::new(
+                        "PhotoPipe.Internal",
+                        "the resize slots are closed",
+                    ))
+                })
+            }
             "local:catalog" => {
                 respond(async {
                     let input = parse_input(input)?;
