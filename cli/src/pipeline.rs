@@ -56,6 +56,10 @@ pub struct Pipeline<S, C, A, K> {
     /// Executions running in this process, so a watcher and an upload of the same object
     /// do not run it twice at once.
     in_flight: Mutex<HashSet<String>>,
+    /// Executions known to have ended (a history, once ended, stays so): the watcher's scan of
+    /// the input bucket each second reads the history of each upload only until then, not
+    /// every one of thousands again every second.
+    ended: Mutex<HashSet<String>>,
 }
 
 impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
@@ -72,6 +76,7 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
             metrics,
             input_bucket: input_bucket.into(),
             in_flight: Mutex::new(HashSet::new()),
+            ended: Mutex::new(HashSet::new()),
         })
     }
 
@@ -102,11 +107,7 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
             if let Some(done) = self.finished(&start.name)? {
                 return Ok(done);
             }
-            let claimed = self
-                .in_flight
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(start.name.clone());
+            let claimed = lock(&self.in_flight).insert(start.name.clone());
             if claimed {
                 break;
             }
@@ -114,10 +115,7 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let result = self.run(start).await;
-        self.in_flight
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&start.name);
+        lock(&self.in_flight).remove(&start.name);
         result
     }
 
@@ -138,15 +136,25 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
                 // Deleted between listing and now, or refused by the trigger: nothing to run.
                 Err(_) => continue,
             };
-            if !self
-                .store
-                .is_finished(&name)
-                .map_err(PipelineError::History)?
-            {
+            if !self.has_ended(&name)? {
                 pending.push(key);
             }
         }
         Ok(pending)
+    }
+
+    fn has_ended(&self, name: &str) -> Result<bool, PipelineError> {
+        if lock(&self.ended).contains(name) {
+            return Ok(true);
+        }
+        let ended = self
+            .store
+            .is_finished(name)
+            .map_err(PipelineError::History)?;
+        if ended {
+            lock(&self.ended).insert(name.to_owned());
+        }
+        Ok(ended)
     }
 
     fn finished(&self, name: &str) -> Result<Option<Execution>, PipelineError> {
@@ -207,7 +215,16 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
         self.metrics.execution_finished(&execution);
         match save_error {
             Some(e) => Err(PipelineError::History(e)),
-            None => Ok(execution),
+            None => {
+                lock(&self.ended).insert(start.name.clone());
+                Ok(execution)
+            }
         }
     }
+}
+
+/// Locks `mutex` even if a thread panicked while holding it: what these locks guard (sets of
+/// names, free slots) is whole after every single update.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -4,6 +4,7 @@
 //! `errorType` the definition's Retry and Catch match on.
 
 use crate::metrics::Metrics;
+use crate::pipeline::lock;
 use photopipe_pipeline::steps::{self, parse_input};
 use photopipe_pipeline::{Alerts, Catalog, Clock, Config, StepError, Storage};
 use photopipe_statemachine::{TaskContext, TaskError, TaskInvoker};
@@ -95,10 +96,6 @@ impl Drop for Slot<'_> {
     fn drop(&mut self) {
         lock(self.idle).push(self.index);
     }
-}
-
-fn lock(idle: &Mutex<Vec<usize>>) -> std::sync::MutexGuard<'_, Vec<usize>> {
-    idle.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl<S: Storage, C: Catalog, A: Alerts, K: Clock> TaskInvoker for Steps<S, C, A, K> {
