@@ -206,7 +206,6 @@ async fn sqlite_pragmas(connection: &mut AnyConnection) -> Result<(), sqlx::Erro
     connection.execute(SQLITE_PRAGMAS).await.map(drop)
 }
 
-/// `statement` with `?` placeholders, and its values in placeholder order.
 /// Applies the migrations not yet recorded in `schema_migrations` over `connection`. Through
 /// the `Executor` methods, whose futures are boxed: the statements' own `execute` is generic
 /// over the executor, which leaves the caller's future not provably `Send`.
@@ -256,6 +255,7 @@ async fn migrate(connection: &mut AnyConnection, dialect: Dialect) -> Result<Vec
     Ok(newly)
 }
 
+/// `statement` with `?` placeholders, and its values in placeholder order.
 fn positional<'p>(
     statement: &str,
     params: &'p [(&str, SqlValue)],
