@@ -45,11 +45,34 @@ pub fn router(app: App) -> Router {
 /// Serves until the process is stopped, watching `input/` meanwhile.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     tokio::spawn(watch_input(app.clone()));
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    tokio::spawn(release_freed_memory());
     axum::serve(listener, router(app))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
+}
+
+/// Hands the memory freed since the last second back to the system. glibc returns only
+/// the free memory at the top of its heaps, and a server's heaps, holding photos of every
+/// size one after the other, keep free holes between the blocks still in use: over a
+/// 5,000-upload soak the memory in use stayed ~43 MB (at 1,200 and 4,450 uploads) while the
+/// heaps grew from 79 to 112 MB. `malloc_trim` releases the free pages inside the holes too:
+/// after that soak the idle server was back at 39 MiB instead of 71. Under load the heaps
+/// still grow, the free space being in pieces smaller than a page. Once a second costs well
+/// under a millisecond.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+async fn release_freed_memory() {
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        // SAFETY: malloc_trim only walks the allocator's own free lists, under its locks. Its
+        // result only says whether any memory was released.
+        let trim = tokio::task::spawn_blocking(|| unsafe { libc::malloc_trim(0) });
+        if let Err(e) = trim.await {
+            eprintln!("photopipe: releasing freed memory: {e}");
+        }
+    }
 }
 
 /// Runs executions for files that appear in `input/` without one (copied in by hand, or
