@@ -69,13 +69,15 @@ impl ResizeSlots {
         self.pools.len()
     }
 
-    /// Waits for a free slot and runs `work` on its thread; `None` once the slots are closed.
-    async fn run<T: Send>(&self, work: impl FnOnce() -> T + Send) -> Option<T> {
-        let _permit = self.free.acquire().await.ok()?;
+    /// Waits for a free slot and runs `work` on its thread.
+    async fn run<T: Send>(&self, work: impl FnOnce() -> T + Send) -> T {
+        let _permit = self
+            .free
+            .acquire()
+            .await
+            .expect("the resize slots' semaphore is never closed");
         let slot = Slot::take(&self.idle);
-        Some(tokio::task::block_in_place(|| {
-            self.pools[slot.index].install(work)
-        }))
+        tokio::task::block_in_place(|| self.pools[slot.index].install(work))
     }
 }
 
@@ -122,12 +124,7 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> TaskInvoker for Steps<S, C, A,
                         steps::resize(parse_input(input)?, &self.storage, &self.config).await
                     }))
                 };
-                self.resize_slots.run(resize).await.unwrap_or_else(|| {
-                    Err(TaskError::new(
-                        "PhotoPipe.Internal",
-                        "the resize slots are closed",
-                    ))
-                })
+                self.resize_slots.run(resize).await
             }
             "local:catalog" => {
                 respond(async {
