@@ -148,7 +148,10 @@ impl Batch {
 
     fn finished(&mut self, joined: Result<Finished, tokio::task::JoinError>) -> Result<(), String> {
         let (place, execution) = joined.map_err(|e| format!("an upload task failed: {e}"))?;
-        let key = self.running.remove(&place).unwrap_or_default();
+        let key = self
+            .running
+            .remove(&place)
+            .expect("a finished upload was started");
         self.waiting.insert(place, (key, execution));
         Ok(())
     }
