@@ -286,7 +286,7 @@ def proc_status(pid: int) -> dict:
     fields = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM", "Threads"):
+        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "Threads"):
             fields[key] = int(value.split()[0])
     return fields
 

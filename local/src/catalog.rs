@@ -90,15 +90,7 @@ impl SqlCatalog {
 
     /// The SQLite file at `path`, created if missing, with the migrations applied.
     pub async fn open_sqlite(path: &Path) -> Result<Self, PortError> {
-        let path = path
-            .to_str()
-            .ok_or_else(|| PortError::Permanent(format!("{}: not a UTF-8 path", path.display())))?;
-        // `?` and `#` would end the path part of the URL.
-        let path = path
-            .replace('%', "%25")
-            .replace('?', "%3F")
-            .replace('#', "%23");
-        Self::connect(&format!("sqlite://{path}?mode=rwc")).await
+        Self::connect(&sqlite_url(path)?).await
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -200,6 +192,19 @@ impl Catalog for SqlCatalog {
         let rows = self.fetch(sql::SELECT_BY_IDEMPOTENCY_KEY, &params).await?;
         Ok(rows.into_iter().next())
     }
+}
+
+/// The database URL of the SQLite file at `path`, created if missing.
+pub fn sqlite_url(path: &Path) -> Result<String, PortError> {
+    let path = path
+        .to_str()
+        .ok_or_else(|| PortError::Permanent(format!("{}: not a UTF-8 path", path.display())))?;
+    // `?` and `#` would end the path part of the URL.
+    let path = path
+        .replace('%', "%25")
+        .replace('?', "%3F")
+        .replace('#', "%23");
+    Ok(format!("sqlite://{path}?mode=rwc"))
 }
 
 async fn sqlite_pragmas(connection: &mut AnyConnection) -> Result<(), sqlx::Error> {

@@ -8,11 +8,12 @@
 mod common;
 
 use common::{unique, TempDir};
+use photopipe_local::catalog::sqlite_url;
 use photopipe_local::SqlCatalog;
 use photopipe_pipeline::model::CatalogRow;
 use photopipe_pipeline::ports::{Catalog, CatalogOrder, Direction, InsertOutcome, PortError};
-use photopipe_pipeline::sql::Dialect;
-use sqlx::{Connection, Executor};
+use photopipe_pipeline::sql::{list_statement, to_positional, Dialect};
+use sqlx::{Connection, Executor, Row};
 use std::future::Future;
 
 fn row(n: u32, file_name: &str, thumbnail_size: u64) -> CatalogRow {
@@ -55,7 +56,7 @@ fn inserted(outcome: InsertOutcome) -> CatalogRow {
     }
 }
 
-async fn smallest_five(catalog: SqlCatalog) {
+async fn smallest_five(catalog: SqlCatalog, _url: String) {
     let sizes = [9_000, 1_200, 45_000, 800, 3_300, 800, 12_000, 150_000];
     let rows: Vec<_> = sizes
         .iter()
@@ -127,7 +128,7 @@ async fn smallest_five(catalog: SqlCatalog) {
         .is_empty());
 }
 
-async fn idempotent_insert(catalog: SqlCatalog) {
+async fn idempotent_insert(catalog: SqlCatalog, _url: String) {
     let first = row(1, "twice.jpg", 2_000);
     let stored_first = inserted(catalog.insert_idempotent(&first).await.unwrap());
     assert_eq!(stored_first, stored(&first, &stored_first));
@@ -157,7 +158,7 @@ async fn idempotent_insert(catalog: SqlCatalog) {
     assert_eq!(catalog.by_idempotency_key("missing").await.unwrap(), None);
 }
 
-async fn hostile_names_round_trip(catalog: SqlCatalog) {
+async fn hostile_names_round_trip(catalog: SqlCatalog, _url: String) {
     let names = [
         "it's a \"quoted\" name.jpg",
         "back\\slash\\\\double.jpg",
@@ -187,7 +188,7 @@ async fn hostile_names_round_trip(catalog: SqlCatalog) {
     assert_eq!(read, names);
 }
 
-async fn migrations_are_idempotent(catalog: SqlCatalog) {
+async fn migrations_are_idempotent(catalog: SqlCatalog, _url: String) {
     let row = row(7, "kept.jpg", 10);
     inserted(catalog.insert_idempotent(&row).await.unwrap());
     assert_eq!(catalog.migrate().await.unwrap(), Vec::<u32>::new());
@@ -199,17 +200,74 @@ async fn migrations_are_idempotent(catalog: SqlCatalog) {
         .is_some());
 }
 
-/// Runs `test` against a catalog in a fresh SQLite file.
+/// The listings the gallery (newest first, after every upload) and the assignment's query
+/// (smallest thumbnails) run read one page of an index and then those rows by primary key:
+/// never every row of the table, which made each upload's gallery refresh slower as the
+/// catalog grew. Read from each engine's own query plan.
+async fn listings_read_a_page_of_an_index(catalog: SqlCatalog, url: String) {
+    for n in 0..60 {
+        inserted(
+            catalog
+                .insert_idempotent(&row(n, &format!("p{n}.jpg"), u64::from(n * 37 % 50)))
+                .await
+                .unwrap(),
+        );
+    }
+    let mut connection = sqlx::AnyConnection::connect(&url).await.unwrap();
+    for order in [CatalogOrder::UploadTime, CatalogOrder::ThumbnailSize] {
+        for direction in [Direction::Asc, Direction::Desc] {
+            let (sql, _) = to_positional(list_statement(order, direction));
+            let whole_table_reads: Vec<String> = match catalog.dialect() {
+                // `SCAN file_upload_catalog` without `USING … INDEX` walks the table itself.
+                Dialect::Sqlite => sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .bind(5_i64)
+                    .fetch_all(&mut connection)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|step| step.get::<String, _>("detail"))
+                    .filter(|step| {
+                        step.starts_with("SCAN file_upload_catalog") && !step.contains("INDEX")
+                    })
+                    .collect(),
+                // Access type `ALL` is a full table scan.
+                Dialect::MySql => sqlx::query(&format!("EXPLAIN {sql}"))
+                    .bind(5_i64)
+                    .fetch_all(&mut connection)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|step| {
+                        (
+                            step.get::<String, _>("table"),
+                            step.get::<String, _>("type"),
+                        )
+                    })
+                    .filter(|(table, access)| table == "file_upload_catalog" && access == "ALL")
+                    .map(|(table, access)| format!("{table}: {access}"))
+                    .collect(),
+            };
+            assert_eq!(
+                whole_table_reads,
+                Vec::<String>::new(),
+                "{order:?} {direction:?}: {sql}"
+            );
+        }
+    }
+    connection.close().await.unwrap();
+}
+
+/// Runs `test` against a catalog in a fresh SQLite file, with the file's URL.
 async fn on_sqlite<F, Fut>(test: F)
 where
-    F: FnOnce(SqlCatalog) -> Fut,
+    F: FnOnce(SqlCatalog, String) -> Fut,
     Fut: Future<Output = ()>,
 {
     let dir = TempDir::new();
     let path = dir.path().join("catalog #1?.sqlite");
     let catalog = SqlCatalog::open_sqlite(&path).await.unwrap();
     assert_eq!(catalog.dialect(), Dialect::Sqlite);
-    test(catalog.clone()).await;
+    test(catalog.clone(), sqlite_url(&path).unwrap()).await;
     // Opening it again finds the schema in place.
     let again = SqlCatalog::open_sqlite(&path).await.unwrap();
     assert_eq!(again.migrate().await.unwrap(), Vec::<u32>::new());
@@ -217,11 +275,11 @@ where
     catalog.close().await;
 }
 
-/// Runs `test` against a catalog in a fresh MariaDB database, dropped afterwards (also when
-/// the test panics).
+/// Runs `test` against a catalog in a fresh MariaDB database, with its URL; the database is
+/// dropped afterwards (also when the test panics).
 async fn on_mysql<F, Fut>(test: F)
 where
-    F: FnOnce(SqlCatalog) -> Fut,
+    F: FnOnce(SqlCatalog, String) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let admin_url = std::env::var("PHOTOPIPE_TEST_MYSQL_URL")
@@ -250,7 +308,7 @@ where
     let outcome = match SqlCatalog::connect(url.as_str()).await {
         Ok(catalog) => {
             assert_eq!(catalog.dialect(), Dialect::MySql);
-            let outcome = tokio::spawn(test(catalog.clone())).await;
+            let outcome = tokio::spawn(test(catalog.clone(), url.to_string())).await;
             catalog.close().await;
             outcome.map_err(tokio::task::JoinError::into_panic)
         }
@@ -287,6 +345,7 @@ on_both!(
     idempotent_insert,
     hostile_names_round_trip,
     migrations_are_idempotent,
+    listings_read_a_page_of_an_index,
 );
 
 #[tokio::test]

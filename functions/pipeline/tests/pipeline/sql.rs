@@ -60,8 +60,11 @@ fn the_smallest_thumbnails_query_has_the_five_fields_first() {
         "SELECT CAST(upload_date AS CHAR) AS upload_date, CAST(upload_time AS CHAR) AS \
          upload_time, file_name, original_size, thumbnail_size, "
     ));
-    assert!(SELECT_SMALLEST_THUMBNAILS
-        .ends_with("FROM file_upload_catalog ORDER BY thumbnail_size ASC, id ASC LIMIT :limit"));
+    assert!(SELECT_SMALLEST_THUMBNAILS.ends_with(
+        "FROM file_upload_catalog JOIN (SELECT id FROM file_upload_catalog \
+         ORDER BY thumbnail_size ASC, id ASC LIMIT :limit) AS page USING (id) \
+         ORDER BY file_upload_catalog.thumbnail_size ASC, file_upload_catalog.id ASC"
+    ));
     assert_eq!(
         list_statement(CatalogOrder::ThumbnailSize, Direction::Asc),
         SELECT_SMALLEST_THUMBNAILS
@@ -103,9 +106,15 @@ fn every_listing_selects_every_row_field() {
                 "DESC"
             };
             assert!(
-                statement.contains(&format!("id {keyword} LIMIT :limit")),
+                statement.contains(&format!("id {keyword} LIMIT :limit) AS page USING (id)")),
                 "{statement}"
             );
+            // A bare name there would be the select list's cast of it, not the column.
+            let (_, outer_order) = statement.rsplit_once(" ORDER BY ").unwrap();
+            for term in outer_order.split(", ") {
+                assert!(term.starts_with("file_upload_catalog."), "{statement}");
+                assert!(term.ends_with(&format!(" {keyword}")), "{statement}");
+            }
         }
     }
 }
