@@ -48,10 +48,38 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Resu
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     tokio::spawn(release_freed_memory());
     axum::serve(listener, router(app))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(stop_requested())
         .await
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what systemd, `docker stop` and `kill` send), so uploads
+/// in flight are answered before the server exits. A signal that cannot be listened for is
+/// reported and never resolves, rather than stopping the server at once.
+async fn stop_requested() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            eprintln!("photopipe: cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => drop(terminate.recv().await),
+            Err(e) => {
+                eprintln!("photopipe: cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    eprintln!("photopipe: stopping: answering the uploads in flight first");
 }
 
 /// Hands the memory freed since the last second back to the system. glibc returns only

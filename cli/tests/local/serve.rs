@@ -3,6 +3,7 @@
 
 use crate::support::*;
 use serde_json::Value;
+use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 const PHOTOS: [&str; 5] = [
@@ -331,6 +332,53 @@ fn uploads_are_stored_as_they_arrive_and_refused_over_the_limit() {
         .collect();
     names.sort();
     assert_eq!(names, ["leaf.png"]);
+}
+
+#[test]
+fn sigterm_answers_the_upload_in_flight_then_exits_cleanly() {
+    let mut server = Server::start(&[]);
+    let photo = sample("china.jpg");
+    let (head, rest) = photo.split_at(photo.len() / 2);
+    let mut upload = std::net::TcpStream::connect(&server.address).expect("connect");
+    write!(
+        upload,
+        "PUT /uploads/china.jpg HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\
+         Content-Length: {}\r\n\r\n",
+        server.address,
+        photo.len()
+    )
+    .expect("headers");
+    upload.write_all(head).expect("first half");
+    // The upload is being written into the input bucket: the server is in the middle of it.
+    let input = server.data_dir.path().join("input");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while files_in(&input).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the upload never started arriving"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    server.terminate();
+    // Stopping: new connections are refused…
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(&server.address).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "still accepting connections after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // …but the upload in flight is received, run and answered.
+    upload.write_all(rest).expect("second half");
+    let mut answer = Vec::new();
+    upload.read_to_end(&mut answer).expect("answer");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert!(answer.contains(r#""ok":true"#), "{answer}");
+    let status = server.exit_status(Duration::from_secs(30));
+    assert!(status.success(), "serve exited with {status} after SIGTERM");
 }
 
 #[test]

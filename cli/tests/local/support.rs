@@ -117,6 +117,30 @@ impl Server {
         serde_json::from_slice(&response.body).expect("JSON")
     }
 
+    /// Sends SIGTERM, as systemd or `docker stop` would.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -TERM: {status}");
+    }
+
+    /// How the process ended, waiting up to `within` for it.
+    pub fn exit_status(&mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not exit within {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn stop(mut self) -> tempdir::TempDir {
         let _ = self.child.kill();
         let _ = self.child.wait();
