@@ -83,6 +83,12 @@ enum Command {
     Reprocess(reprocess::Args),
 }
 
+/// Threads for the file system's blocking calls (and the workers that stand in while a
+/// resize holds one): tokio's default of 512 let a moment of slow disk or CPU start dozens
+/// more at once in `serve`, each burst of work in flight leaving the heap bigger. With 16
+/// uploads in flight, 16 is enough to keep the disk busy; more calls wait their turn.
+const BLOCKING_THREADS: usize = 16;
+
 fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
@@ -91,6 +97,7 @@ fn main() -> ExitCode {
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
         .build()
     {
         Ok(runtime) => runtime,

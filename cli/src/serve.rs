@@ -84,12 +84,9 @@ async fn stop_requested() {
 
 /// Hands the memory freed since the last second back to the system. glibc returns only
 /// the free memory at the top of its heaps, and a server's heaps, holding photos of every
-/// size one after the other, keep free holes between the blocks still in use: over a
-/// 5,000-upload soak the memory in use stayed ~43 MB (at 1,200 and 4,450 uploads) while the
-/// heaps grew from 79 to 112 MB. `malloc_trim` releases the free pages inside the holes too:
-/// after that soak the idle server was back at 39 MiB instead of 71. Under load the heaps
-/// still grow, the free space being in pieces smaller than a page. Once a second costs well
-/// under a millisecond.
+/// size one after the other, keep free holes between the blocks still in use. `malloc_trim`
+/// releases the free pages inside the holes too: after a 5,000-upload soak the idle server
+/// was back at 39 MiB instead of 71. Once a second costs well under a millisecond.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 async fn release_freed_memory() {
     loop {
