@@ -217,36 +217,34 @@ async fn listings_read_a_page_of_an_index(catalog: SqlCatalog, url: String) {
     for order in [CatalogOrder::UploadTime, CatalogOrder::ThumbnailSize] {
         for direction in [Direction::Asc, Direction::Desc] {
             let (sql, _) = to_positional(list_statement(order, direction));
-            let whole_table_reads: Vec<String> = match catalog.dialect() {
-                // `SCAN file_upload_catalog` without `USING … INDEX` walks the table itself.
-                Dialect::Sqlite => sqlx::query(&format!("EXPLAIN QUERY PLAN {sql}"))
-                    .bind(5_i64)
-                    .fetch_all(&mut connection)
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|step| step.get::<String, _>("detail"))
-                    .filter(|step| {
-                        step.starts_with("SCAN file_upload_catalog") && !step.contains("INDEX")
-                    })
-                    .collect(),
-                // Access type `ALL` is a full table scan.
-                Dialect::MySql => sqlx::query(&format!("EXPLAIN {sql}"))
-                    .bind(5_i64)
-                    .fetch_all(&mut connection)
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|step| {
-                        (
-                            step.get::<String, _>("table"),
-                            step.get::<String, _>("type"),
-                        )
-                    })
-                    .filter(|(table, access)| table == "file_upload_catalog" && access == "ALL")
-                    .map(|(table, access)| format!("{table}: {access}"))
-                    .collect(),
+            let explain = match catalog.dialect() {
+                Dialect::Sqlite => "EXPLAIN QUERY PLAN",
+                Dialect::MySql => "EXPLAIN",
             };
+            let plan = sqlx::query(&format!("{explain} {sql}"))
+                .bind(5_i64)
+                .fetch_all(&mut connection)
+                .await
+                .unwrap();
+            let whole_table_reads: Vec<String> = plan
+                .iter()
+                .filter_map(|step| match catalog.dialect() {
+                    // `SCAN file_upload_catalog` without `USING … INDEX` walks the table itself.
+                    Dialect::Sqlite => {
+                        let detail: String = step.get("detail");
+                        (detail.starts_with("SCAN file_upload_catalog")
+                            && !detail.contains("INDEX"))
+                        .then_some(detail)
+                    }
+                    // Access type `ALL` is a full table scan.
+                    Dialect::MySql => {
+                        let (table, access): (String, String) =
+                            (step.get("table"), step.get("type"));
+                        (table == "file_upload_catalog" && access == "ALL")
+                            .then(|| format!("{table}: {access}"))
+                    }
+                })
+                .collect();
             assert_eq!(
                 whole_table_reads,
                 Vec::<String>::new(),
