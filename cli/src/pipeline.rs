@@ -120,8 +120,12 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
     }
 
     /// Keys of the input bucket whose execution has not finished (new files, or uploads
-    /// interrupted by a restart).
-    pub async fn pending(&self) -> Result<Vec<String>, PipelineError> {
+    /// interrupted by a restart), of those `ready` accepts (checked first, before the
+    /// object is read).
+    pub async fn pending(
+        &self,
+        ready: impl Fn(&str) -> bool,
+    ) -> Result<Vec<String>, PipelineError> {
         let mut keys = self
             .steps()
             .storage
@@ -130,7 +134,7 @@ impl<S: Storage, C: Catalog, A: Alerts, K: Clock> Pipeline<S, C, A, K> {
             .map_err(PipelineError::Storage)?;
         keys.sort();
         let mut pending = Vec::new();
-        for key in keys {
+        for key in keys.into_iter().filter(|key| ready(key)) {
             let name = match self.execution_for(&key).await {
                 Ok(start) => start.name,
                 // Deleted between listing and now, or refused by the trigger: nothing to run.

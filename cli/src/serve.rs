@@ -23,6 +23,11 @@ use std::time::Duration;
 
 /// How often the watcher looks at `input/`.
 const WATCH_INTERVAL: Duration = Duration::from_secs(1);
+/// How long a file in `input/` must go unmodified before the watcher takes it as whole: a
+/// photo still being copied in would otherwise fail as corrupt (and alert) before its
+/// complete version ran. Two seconds, as file-sync tools wait (chokidar's
+/// `awaitWriteFinish`).
+const SETTLE_TIME: Duration = Duration::from_secs(2);
 /// Executions on the executions page unless `?limit=` says otherwise.
 const EXECUTIONS_SHOWN: usize = 200;
 /// An upload's body is written to the input bucket in pieces of this size as it arrives.
@@ -104,7 +109,11 @@ async fn release_freed_memory() {
 /// left by a restart), as S3's ObjectCreated events would start them.
 async fn watch_input(app: App) {
     loop {
-        match app.pending().await {
+        let storage = &app.steps().storage;
+        match app
+            .pending(|key| storage.is_settled(INPUT_BUCKET, key, SETTLE_TIME))
+            .await
+        {
             Ok(keys) => {
                 for key in keys {
                     if let Err(e) = app.process(&key).await {

@@ -51,6 +51,7 @@ use std::io::{self, ErrorKind, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 use xattr::FileExt as _;
 
 /// The extended attribute holding an object's metadata.
@@ -158,6 +159,23 @@ impl FolderStorage {
         decode_path(path.strip_prefix(self.bucket_dir(bucket).ok()?).ok()?)
     }
 
+    /// Whether the file of `key` has not been modified for `quiet`: a folder watcher's sign
+    /// that a file copied in by other means is whole (S3 only announces complete objects).
+    /// A file that cannot be read is settled: processing it reports why.
+    pub fn is_settled(&self, bucket: &str, key: &str, quiet: Duration) -> bool {
+        let modified = self
+            .path_for_key(bucket, key)
+            .ok()
+            .and_then(|path| fs::metadata(path).ok()?.modified().ok());
+        modified.is_none_or(|modified| {
+            // A time in the future was set on purpose (`cp -p`, `rsync -t`, a camera's
+            // clock), after the copy: the file is whole.
+            SystemTime::now()
+                .duration_since(modified)
+                .map_or(true, |age| age >= quiet)
+        })
+    }
+
     /// [`Storage::head`] plus the object's `Cache-Control`.
     pub async fn describe(&self, bucket: &str, key: &str) -> Result<ObjectInfo, PortError> {
         let path = self.path_for_key(bucket, key)?;
@@ -172,7 +190,21 @@ impl FolderStorage {
                 Some(stored) => (stored.etag, stored.content_type, stored.cache_control),
                 None => {
                     let etag = hash_file(&path).map_err(|err| port_error(&what, err))?;
-                    (etag, guess_content_type(&key).to_owned(), None)
+                    let content_type = guess_content_type(&key).to_owned();
+                    remember_metadata(
+                        &path,
+                        &meta_path,
+                        StoredMetadata {
+                            key: Some(key),
+                            content_type: content_type.clone(),
+                            cache_control: None,
+                            etag: etag.clone(),
+                            size: metadata.len(),
+                            inode: metadata.ino(),
+                            mtime_ns: mtime_ns(&metadata),
+                        },
+                    );
+                    (etag, content_type, None)
                 }
             };
             Ok(ObjectInfo {
@@ -486,6 +518,23 @@ fn set_metadata_xattr(file: &File, json: &[u8]) -> io::Result<bool> {
         Ok(()) => Ok(true),
         Err(err) if err.raw_os_error() == Some(EOPNOTSUPP) => Ok(false),
         Err(err) => Err(err),
+    }
+}
+
+/// Keeps the metadata worked out for a file copied in by other means, so the folder
+/// watcher's next look (every second) does not hash the whole file again. Only a cache:
+/// when it cannot be written (a read-only file or folder), the file is hashed each time.
+/// It describes the file as it was before hashing, so a file changed since is not vouched
+/// for.
+fn remember_metadata(path: &Path, sidecar: &Path, mut stored: StoredMetadata) {
+    let key = stored.key.take();
+    let json = serde_json::to_vec(&stored).expect("metadata serializes");
+    if let Err(err) = xattr::set(path, META_XATTR, &json) {
+        if err.raw_os_error() == Some(EOPNOTSUPP) {
+            stored.key = key;
+            let json = serde_json::to_vec(&stored).expect("metadata serializes");
+            let _cache_only = write_atomically(sidecar, &json, Sync::Skip);
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use photopipe_local::FolderStorage;
 use photopipe_pipeline::ports::{NewObject, PortError, Storage};
 use std::collections::HashSet;
 use std::path::{Component, Path};
+use std::time::{Duration, SystemTime};
 
 fn storage(dir: &TempDir) -> FolderStorage {
     FolderStorage::new([
@@ -245,6 +246,27 @@ async fn metadata_goes_to_a_sidecar_where_files_have_no_extended_attributes() {
     assert_ne!(info.head.etag, original_etag);
 }
 
+#[test]
+fn files_are_settled_once_left_alone() {
+    let dir = TempDir::new();
+    let storage = storage(&dir);
+    let quiet = Duration::from_secs(2);
+    std::fs::create_dir_all(dir.path().join("input")).unwrap();
+    let path = dir.path().join("input/copying.jpg");
+    std::fs::write(&path, b"half a photo").unwrap();
+    assert!(!storage.is_settled("input", "copying.jpg", quiet));
+
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    let now = SystemTime::now();
+    file.set_modified(now - Duration::from_secs(3)).unwrap();
+    assert!(storage.is_settled("input", "copying.jpg", quiet));
+    // A time in the future was set on purpose, after the copy (`cp -p`, a camera's clock).
+    file.set_modified(now + Duration::from_secs(3600)).unwrap();
+    assert!(storage.is_settled("input", "copying.jpg", quiet));
+    // Gone: nothing to wait for (processing it reports that it is missing).
+    assert!(storage.is_settled("input", "never.jpg", quiet));
+}
+
 #[tokio::test]
 async fn etags_follow_the_content() {
     let dir = TempDir::new();
@@ -264,6 +286,23 @@ async fn etags_follow_the_content() {
     let head = storage.head("input", "dropped.png").await.unwrap();
     assert_eq!(head.etag.unwrap(), etag("b.jpg").await);
     assert_eq!(head.content_type.as_deref(), Some("image/png"));
+    // Remembered on the file, so the next look does not hash it again…
+    let dropped = dir.path().join("input/dropped.png");
+    let remembered = xattr::get(&dropped, "user.photopipe.meta")
+        .unwrap()
+        .unwrap();
+    let remembered = String::from_utf8(remembered).unwrap();
+    assert!(
+        remembered.contains(&format!(r#""etag":"{}""#, etag("b.jpg").await)),
+        "{remembered}"
+    );
+    // …and not believed once the file changes.
+    std::fs::write(&dropped, b"seven").unwrap();
+    storage
+        .put("input", "c.jpg", object(b"seven"))
+        .await
+        .unwrap();
+    assert_eq!(etag("dropped.png").await, etag("c.jpg").await);
 
     // Changed in place behind the adapter's back: the stale metadata is not believed.
     std::fs::write(dir.path().join("input/b.jpg"), b"three").unwrap();

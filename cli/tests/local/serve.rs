@@ -408,6 +408,36 @@ fn files_dropped_into_input_and_uploads_pending_at_a_restart_are_processed() {
     );
 }
 
+#[test]
+fn a_file_still_being_copied_into_input_runs_once_when_whole() {
+    let server = Server::start(&[]);
+    let input = server.data_dir.path().join("input");
+    std::fs::create_dir_all(&input).expect("input folder");
+    let photo = sample("china.jpg");
+    // Written over ~3 s in pieces, as over a slow link: the watcher looks every second.
+    let mut file = std::fs::File::create(input.join("copied slowly.jpg")).expect("create");
+    for piece in photo.chunks(photo.len() / 6 + 1) {
+        file.write_all(piece).expect("write");
+        file.flush().expect("flush");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    drop(file);
+
+    let rows = wait_for_rows(&server, 1);
+    assert_eq!(rows[0]["original_size"], photo.len(), "{rows:?}");
+    // A part of it taken for the whole would have failed as corrupt (a failure record and
+    // an alert) or been catalogued as a photo of its own.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(failure_records(&server), Vec::<Value>::new());
+    assert_eq!(eml_files(&server), Vec::<String>::new());
+    assert_eq!(wait_for_rows(&server, 1).len(), 1);
+    let histories: Vec<_> = files_in(&server.data_dir.path().join("executions"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    assert_eq!(histories.len(), 1, "{histories:?}");
+}
+
 fn wait_for_rows(server: &Server, count: usize) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
