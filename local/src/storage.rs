@@ -193,9 +193,8 @@ impl FolderStorage {
                     let content_type = guess_content_type(&key).to_owned();
                     remember_metadata(
                         &path,
-                        &meta_path,
-                        StoredMetadata {
-                            key: Some(key),
+                        &StoredMetadata {
+                            key: None,
                             content_type: content_type.clone(),
                             cache_control: None,
                             etag: etag.clone(),
@@ -521,20 +520,16 @@ fn set_metadata_xattr(file: &File, json: &[u8]) -> io::Result<bool> {
     }
 }
 
-/// Keeps the metadata worked out for a file copied in by other means, so the folder
-/// watcher's next look (every second) does not hash the whole file again. Only a cache:
-/// when it cannot be written (a read-only file or folder), the file is hashed each time.
-/// It describes the file as it was before hashing, so a file changed since is not vouched
-/// for.
-fn remember_metadata(path: &Path, sidecar: &Path, mut stored: StoredMetadata) {
-    let key = stored.key.take();
-    let json = serde_json::to_vec(&stored).expect("metadata serializes");
-    if let Err(err) = xattr::set(path, META_XATTR, &json) {
-        if err.raw_os_error() == Some(EOPNOTSUPP) {
-            stored.key = key;
-            let json = serde_json::to_vec(&stored).expect("metadata serializes");
-            let _cache_only = write_atomically(sidecar, &json, Sync::Skip);
-        }
+/// Keeps the metadata worked out for a file copied in by other means in its extended
+/// attribute, so the folder watcher's next look (every second) does not hash the whole file
+/// again. Only a cache: where it cannot be written (a read-only file, a file system without
+/// extended attributes) the file is hashed each time. Set through a handle on the very file
+/// `stored` describes, so an object published over it meanwhile keeps its own metadata.
+fn remember_metadata(path: &Path, stored: &StoredMetadata) {
+    let Ok(file) = File::open(path) else { return };
+    if file.metadata().is_ok_and(|now| stored.describes(&now)) {
+        let json = serde_json::to_vec(stored).expect("metadata serializes");
+        let _cache_only = set_metadata_xattr(&file, &json);
     }
 }
 
