@@ -148,8 +148,8 @@ fn main() -> ExitCode {
 /// returned to the system when freed. glibc's threshold starts at 128 KiB but rises to the
 /// largest block freed (up to 32 MiB), so every decoded photo ends up in the heap, and the
 /// smaller blocks allocated between them keep the freed space from going back: 10,000-upload
-/// soaks of `serve` peaked at 103–116 MiB with medians up to ~100 MiB, and at 80 MiB with
-/// medians 47–60 MiB with the fixed threshold. A batch command exits instead, and keeps the
+/// soaks of `serve` peaked at 103–116 MiB with medians up to ~100 MiB, and at 84 MiB with
+/// medians 55–61 MiB with the fixed threshold. A batch command exits instead, and keeps the
 /// heap's reuse of those blocks.
 fn tune_malloc(serving: bool) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
